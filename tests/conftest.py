@@ -1,0 +1,12 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the fleetops.workspaces project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Registers the emulator's fixtures where the emulator can be imported (not in ansible-test units' venvs)."""
+from __future__ import annotations
+
+try:
+    import emulator.pytest_plugin  # noqa: F401 pylint: disable=unused-import
+except ImportError:
+    pytest_plugins = []
+else:
+    pytest_plugins = ['emulator.pytest_plugin']

@@ -1,0 +1,105 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the fleetops.workspaces project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fixtures for functional tests: real ansible-playbook / ansible-inventory runs against the emulator."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.path.dirname(sys.executable)
+
+
+@pytest.fixture(scope='session')
+def collections_path(tmp_path_factory):
+    """An ansible_collections tree whose fleetops/workspaces is this checkout (a symlink: edits are live)."""
+    root = tmp_path_factory.mktemp('collections')
+    (root / 'ansible_collections' / 'fleetops').mkdir(parents=True)
+    os.symlink(REPO, root / 'ansible_collections' / 'fleetops' / 'workspaces')
+    return str(root)
+
+
+@pytest.fixture
+def ansible_env(collections_path, emulator, tmp_path):
+    """Environment for ansible commands: the emulator as AWS endpoint, dummy credentials, no network."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(('AWS_', 'ANSIBLE_'))}
+    env.update({
+        'ANSIBLE_COLLECTIONS_PATH': collections_path,
+        'ANSIBLE_COLLECTIONS_SCAN_SYS_PATH': 'true',
+        'ANSIBLE_LOCAL_TEMP': str(tmp_path / 'ansible-tmp'),
+        'ANSIBLE_HOME': str(tmp_path / 'ansible-home'),
+        'ANSIBLE_NOCOLOR': '1',
+        'ANSIBLE_FORCE_COLOR': '0',
+        'ANSIBLE_RETRY_FILES_ENABLED': 'false',
+        'ANSIBLE_PYTHON_INTERPRETER': sys.executable,
+        'ANSIBLE_STDOUT_CALLBACK': 'default',
+        'ANSIBLE_CALLBACK_RESULT_FORMAT': 'json',
+        'ANSIBLE_DEPRECATION_WARNINGS': 'false',
+        'AWS_ACCESS_KEY_ID': 'AKIAFLEETOPSTESTKEY0',
+        'AWS_SECRET_ACCESS_KEY': 'fleetops-test-secret',
+        'AWS_ENDPOINT_URL': emulator.url,
+        'AWS_DEFAULT_REGION': 'us-east-1',
+        'AWS_REGION': 'us-east-1',
+        'PATH': BIN + os.pathsep + os.environ.get('PATH', ''),
+    })
+    return env
+
+
+class PlaybookRun:
+    def __init__(self, proc):
+        self.rc = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+
+    def __repr__(self):
+        return 'PlaybookRun(rc=%s)\n--- stdout\n%s\n--- stderr\n%s' % (self.rc, self.stdout[-6000:], self.stderr[-3000:])
+
+
+@pytest.fixture
+def run_playbook(ansible_env, tmp_path):
+    """Run a playbook (YAML text or a path) with ansible-playbook; returns rc/stdout/stderr.
+
+    The playbook's registered results can be written out with ``copy: content="{{ x | to_json }}"``
+    and read back with :func:`read_json`.
+    """
+    counter = {'n': 0}
+
+    def run(playbook, extra_vars=None, check=False, diff=False, args=(), env=None, inventory='localhost,', timeout=600):
+        counter['n'] += 1
+        if '\n' in playbook:
+            path = tmp_path / ('play%d.yml' % counter['n'])
+            path.write_text(textwrap.dedent(playbook))
+            playbook = str(path)
+        cmd = [os.path.join(BIN, 'ansible-playbook'), '-i', inventory, playbook]
+        if extra_vars:
+            cmd += ['-e', json.dumps(extra_vars)]
+        if check:
+            cmd.append('--check')
+        if diff:
+            cmd.append('--diff')
+        cmd += list(args)
+        full_env = dict(ansible_env)
+        full_env.update(env or {})
+        proc = subprocess.run(cmd, env=full_env, capture_output=True, text=True, timeout=timeout, cwd=str(tmp_path), check=False)
+        return PlaybookRun(proc)
+
+    return run
+
+
+@pytest.fixture
+def outdir(tmp_path):
+    """A directory for playbooks to write their registered results into (as JSON)."""
+    path = tmp_path / 'out'
+    path.mkdir()
+    return path
+
+
+def read_json(path):
+    with open(path, encoding='utf-8') as handle:
+        return json.load(handle)

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Create (or reuse) the project-local virtual environments from the pinned requirement files.
+#   .venv          Python 3.12, newest ansible-core (ansible package with amazon.aws), everything for tests
+#   .venv-core217  Python 3.11, ansible-core 2.17 (oldest allowed by meta/runtime.yml), sanity + units only
+# Requirements are (re)installed only when their files change (hash stamp); `make clean-venv` starts afresh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
+
+make_venv() {  # name python-version requirement-file [constraints]
+  local dir="$1" pyver="$2" req="$3" cons="${4:-}"
+  local stamp="$dir/.fleetops-stamp" want
+  want=$(cat "$req" ${cons:+"$cons"} | sha256sum | cut -c1-16)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$dir/bin/python" ]; then
+    return 0
+  fi
+  echo ">>> installing $req into $dir (Python $pyver)"
+  if [ ! -x "$dir/bin/python" ]; then
+    "$(tools/find-python.sh "$pyver")" -m venv "$dir"
+  fi
+  "$dir/bin/python" -m pip install -q --upgrade pip 2>&1 | grep -v 'is ignored' || true
+  "$dir/bin/python" -m pip install -q -r "$req" ${cons:+-c "$cons"} 2>&1 | grep -v 'is ignored' || true
+  "$dir/bin/python" -m pip check >/dev/null 2>&1 || "$dir/bin/python" -m pip check | grep -v 'is ignored' >&2 || true
+  "$dir/bin/python" -c 'import ansible' || { echo "bootstrap: ansible missing in $dir" >&2; exit 1; }
+  echo "$want" > "$stamp"
+}
+
+make_venv .venv 3.12 requirements/dev.txt requirements/constraints-dev.txt
+if [ "${FLEETOPS_SKIP_OLD_CORE:-0}" != 1 ]; then
+  make_venv .venv-core217 3.11 requirements/core-old.txt
+fi
