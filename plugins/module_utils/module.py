@@ -1,0 +1,59 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the fleetops.workspaces project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Argument specs and the short main() bodies of the collection's modules."""
+from __future__ import annotations
+
+try:
+    import botocore
+except ImportError:
+    pass  # Handled by AnsibleAWSModule
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.fleetops.workspaces.plugins.module_utils import client as ws_client
+from ansible_collections.fleetops.workspaces.plugins.module_utils import results as ws_results
+from ansible_collections.fleetops.workspaces.plugins.module_utils.plan import validate_workspace_ids
+from ansible_collections.fleetops.workspaces.plugins.module_utils.stop import MissingWorkspacesError
+from ansible_collections.fleetops.workspaces.plugins.module_utils.stop import StopRun
+
+STOP_ARGUMENT_SPEC = dict(
+    workspace_ids=dict(type='list', elements='str', required=True),
+    wait=dict(type='bool', default=True),
+    wait_timeout=dict(type='int', default=600),
+    skip_connected=dict(type='bool', default=False),
+    ignore_missing=dict(type='bool', default=False),
+)
+
+
+def run_stop_module():
+    module = AnsibleAWSModule(argument_spec=STOP_ARGUMENT_SPEC, supports_check_mode=True)
+    params = module.params
+
+    workspace_ids, errors = validate_workspace_ids(params['workspace_ids'])
+    if params['wait_timeout'] <= 0:
+        errors.append('wait_timeout must be a positive number of seconds, got %s' % params['wait_timeout'])
+    if errors:
+        module.fail_json(msg='Invalid parameters, nothing was stopped: ' + '; '.join(errors))
+
+    run = StopRun(
+        None, wait=params['wait'], wait_timeout=params['wait_timeout'],
+        skip_connected=params['skip_connected'], check_mode=module.check_mode,
+    )
+    if workspace_ids:
+        run.client = module.client('workspaces', retry_decorator=ws_client.retry_decorator())
+    try:
+        result = run.run(workspace_ids, ignore_missing=params['ignore_missing'])
+    except MissingWorkspacesError as e:
+        module.fail_json(msg=ws_results.missing_message(e.missing, module.region), **e.result)
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        partial = run.result()
+        if partial['stopped']:
+            module.fail_json_aws(e, msg='WorkSpaces API call failed after %d desktops were asked to stop; see stopped' % len(partial['stopped']), **partial)
+        module.fail_json_aws(e, msg='Failed to read or stop WorkSpaces; nothing was stopped')
+
+    for warning in ws_results.skip_warnings(result['skipped_workspaces']):
+        module.warn(warning)
+    if result['failed_workspaces']:
+        module.fail_json(msg=ws_results.failure_message(result), **result)
+    module.exit_json(**result)

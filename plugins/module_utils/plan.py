@@ -1,0 +1,184 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the fleetops.workspaces project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure planning for stopping WorkSpaces: what to stop, what is already stopped, what to skip and why.
+
+Plain functions over snake_case desktop dicts (as returned by ``camel_dict_to_snake_dict`` of
+DescribeWorkspaces output). No AWS, no Ansible, no I/O: unit-tested directly.
+
+State table (StopWorkspaces reference and observed behaviour):
+
+====================================================================  ======================  ===========
+state                                                                 AUTO_STOP / MANUAL      ALWAYS_ON
+====================================================================  ======================  ===========
+AVAILABLE, IMPAIRED, UNHEALTHY, ERROR                                 stop                    skip
+STOPPED                                                               already stopped         already stopped
+STOPPING                                                              already stopped (wait)  already stopped (wait)
+PENDING, STARTING, REBOOTING, REBUILDING, RESTORING, UPDATING,        wait, then re-plan;     skip
+MAINTENANCE                                                           without wait: skip
+ADMIN_MAINTENANCE, SUSPENDED, TERMINATING, TERMINATED                 skip                    skip
+====================================================================  ======================  ===========
+"""
+from __future__ import annotations
+
+import re
+
+WORKSPACE_ID_PATTERN = r'^ws-[0-9a-z]{8,63}$'
+_WORKSPACE_ID_RE = re.compile(WORKSPACE_ID_PATTERN)
+
+STOPPABLE_STATES = frozenset(['AVAILABLE', 'IMPAIRED', 'UNHEALTHY', 'ERROR'])
+STOPPABLE_RUNNING_MODES = frozenset(['AUTO_STOP', 'MANUAL'])
+TRANSITIONAL_STATES = frozenset(['PENDING', 'STARTING', 'REBOOTING', 'REBUILDING', 'RESTORING', 'UPDATING', 'MAINTENANCE'])
+NOT_STOPPABLE_STATES = frozenset(['ADMIN_MAINTENANCE', 'SUSPENDED', 'TERMINATING', 'TERMINATED'])
+STOPPED = 'STOPPED'
+STOPPING = 'STOPPING'
+
+# Decisions
+STOP = 'stop'
+ALREADY_STOPPED = 'already_stopped'
+WAIT_STOPPING = 'stopping'
+WAIT_SETTLE = 'settle'
+SKIP = 'skip'
+
+
+def validate_workspace_ids(workspace_ids):
+    """Return ``(unique_ids, errors)``: ids de-duplicated in order, and one message per malformed id."""
+    unique, seen, errors = [], set(), []
+    for value in workspace_ids or []:
+        if not isinstance(value, str) or not _WORKSPACE_ID_RE.match(value):
+            errors.append(
+                'workspace id %r is not a WorkSpaces id: ids look like ws-0fr8qcgzm (ws- then 8 to 63 lower-case letters or digits)' % (value,)
+            )
+            continue
+        if value not in seen:
+            seen.add(value)
+            unique.append(value)
+    return unique, errors
+
+
+def running_mode(desktop):
+    return (desktop.get('workspace_properties') or {}).get('running_mode')
+
+
+def classify(desktop, wait=True):
+    """Return ``(decision, reason)`` for one described desktop (reason is None unless skipped)."""
+    state = desktop.get('state')
+    mode = running_mode(desktop)
+    if state == STOPPED:
+        return ALREADY_STOPPED, None
+    if state == STOPPING:
+        return WAIT_STOPPING, None
+    if state in NOT_STOPPABLE_STATES:
+        return SKIP, 'state %s cannot be stopped' % state
+    if mode not in STOPPABLE_RUNNING_MODES:
+        return SKIP, 'running mode %s cannot be stopped (only AUTO_STOP and MANUAL desktops can)' % mode
+    if state in STOPPABLE_STATES:
+        return STOP, None
+    if state in TRANSITIONAL_STATES:
+        if wait:
+            return WAIT_SETTLE, None
+        return SKIP, 'state %s is transitional; run with wait=true to wait for it to settle and then stop it' % state
+    return SKIP, 'state %s is not known to be stoppable' % state
+
+
+def skipped_entry(desktop, reason):
+    return {
+        'workspace_id': desktop.get('workspace_id'),
+        'state': desktop.get('state'),
+        'running_mode': running_mode(desktop),
+        'reason': reason,
+    }
+
+
+def empty_plan():
+    return {'stop': [], 'stopping': [], 'already_stopped': [], 'settle': [], 'skipped': [], 'missing': []}
+
+
+def make_plan(requested_ids, desktops, wait=True):
+    """Classify every requested id against its description.
+
+    ``desktops`` is an iterable of snake_case descriptions (any order, extra ids ignored).
+    Returns a dict of lists: ``stop``, ``stopping`` and ``already_stopped`` (ids), ``settle`` (ids in a
+    transitional state to wait for), ``skipped`` (entries with a reason) and ``missing`` (ids AWS did not return).
+    Order follows ``requested_ids``.
+    """
+    by_id = {d.get('workspace_id'): d for d in desktops}
+    plan = empty_plan()
+    for workspace_id in requested_ids:
+        desktop = by_id.get(workspace_id)
+        if desktop is None:
+            plan['missing'].append(workspace_id)
+            continue
+        decision, reason = classify(desktop, wait=wait)
+        if decision == SKIP:
+            plan['skipped'].append(skipped_entry(desktop, reason))
+        else:
+            plan[decision].append(workspace_id)
+    return plan
+
+
+def split_connected(candidate_ids, desktops_by_id, connection_status):
+    """Split stop candidates by the user's connection: ``(still_to_stop, skipped_entries)``.
+
+    ``connection_status`` maps id -> DescribeWorkspacesConnectionStatus entry (any key case). Only a
+    CONNECTED user blocks the stop; DISCONNECTED, UNKNOWN and no entry at all do not.
+    """
+    keep, skipped = [], []
+    for workspace_id in candidate_ids:
+        entry = connection_status.get(workspace_id) or {}
+        state = entry.get('ConnectionState', entry.get('connection_state'))
+        if state == 'CONNECTED':
+            skipped.append(skipped_entry(desktops_by_id.get(workspace_id, {'workspace_id': workspace_id}), 'a user is connected (ConnectionState CONNECTED)'))
+        else:
+            keep.append(workspace_id)
+    return keep, skipped
+
+
+def recheck_failures(failed_requests, desktops_by_id):
+    """Sort StopWorkspaces FailedRequests after re-describing the failed ids.
+
+    AWS publishes no list of error codes, so the code is never inspected: a desktop that is now
+    STOPPING or STOPPED was stopped by someone else (or by an earlier attempt) and is not a failure.
+    Returns ``(now_stopping, now_stopped, failures)``; failures keep AWS's code and message verbatim.
+    """
+    now_stopping, now_stopped, failures = [], [], []
+    for entry in failed_requests:
+        workspace_id = entry.get('WorkspaceId')
+        desktop = desktops_by_id.get(workspace_id)
+        state = desktop.get('state') if desktop else None
+        if state == STOPPED:
+            now_stopped.append(workspace_id)
+        elif state == STOPPING:
+            now_stopping.append(workspace_id)
+        else:
+            failures.append({
+                'workspace_id': workspace_id,
+                'error_code': entry.get('ErrorCode'),
+                'error_message': entry.get('ErrorMessage'),
+                'state': state,
+            })
+    return now_stopping, now_stopped, failures
+
+
+def stop_progress(desktop, initial_state, seen_stopping=False):
+    """Where a desktop we asked to stop stands: ``'done'``, ``'pending'`` or ``'failed'``.
+
+    ``initial_state`` is its state when the stop was requested; until it has been seen STOPPING,
+    still being in that state only means AWS has not started the stop yet. Any other state
+    (ERROR after AVAILABLE, AVAILABLE again after STOPPING, gone) means the stop failed.
+    """
+    if desktop is None:
+        return 'failed'
+    state = desktop.get('state')
+    if state == STOPPED:
+        return 'done'
+    if state == STOPPING or (state == initial_state and not seen_stopping):
+        return 'pending'
+    return 'failed'
+
+
+def settle_progress(desktop):
+    """For a desktop in a transitional state: ``'done'`` once it left it (or vanished), else ``'pending'``."""
+    if desktop is None or desktop.get('state') not in TRANSITIONAL_STATES:
+        return 'done'
+    return 'pending'

@@ -1,0 +1,98 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the fleetops.workspaces project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Result, diff, warning and message shapes of workspaces_stop (pure).
+
+Data never goes under Ansible's reserved result keys (failed, skipped, changed is only a bool,
+msg, rc, results, invocation): a non-empty ``skipped`` list would make Ansible mark the task skipped.
+"""
+from __future__ import annotations
+
+from ansible_collections.fleetops.workspaces.plugins.module_utils.plan import running_mode
+
+MAX_IDS_IN_MESSAGE = 10
+
+
+def failure(workspace_id, error_code, error_message, state=None):
+    return {'workspace_id': workspace_id, 'error_code': error_code, 'error_message': error_message, 'state': state}
+
+
+def _unique(ids):
+    seen = set()
+    return [i for i in ids if not (i in seen or seen.add(i))]
+
+
+def build_result(requested, desktops, before, stopped, already_stopped, skipped, missing, failed, accepted=(), check_mode=False, wait=True):
+    """Assemble the module result; every requested id appears in exactly one outcome list.
+
+    ``accepted`` are the ids whose stop AWS accepted (some may have failed later, while waited for);
+    ``changed`` is true when there is one, or in check mode when a stop would be requested.
+    """
+    stopped = _unique(stopped)
+    failed_ids = {f['workspace_id'] for f in failed}
+    already_stopped = [w for w in _unique(already_stopped) if w not in failed_ids]
+    result = {
+        'changed': bool(stopped) or bool(accepted),
+        'stopped': stopped,
+        'already_stopped': already_stopped,
+        'skipped_workspaces': skipped,
+        'missing': list(missing),
+        'failed_workspaces': failed,
+        'workspaces': [desktops[w] for w in requested if w in desktops],
+        'summary': {
+            'requested': len(requested),
+            'stopped': len(stopped),
+            'already_stopped': len(already_stopped),
+            'skipped': len(skipped),
+            'missing': len(missing),
+            'failed': len(failed),
+        },
+    }
+    result['diff'] = build_diff(desktops, before, _unique(list(stopped) + list(accepted)), check_mode, wait)
+    return result
+
+
+def build_diff(desktops, before, affected, check_mode, wait):
+    """State of each desktop we asked (or would ask) to stop, before and after (predicted in check mode)."""
+    diff_before, diff_after = {}, {}
+    for workspace_id in affected:
+        old = before.get(workspace_id, {})
+        new = desktops.get(workspace_id, old)
+        diff_before[workspace_id] = {'state': old.get('state'), 'running_mode': running_mode(old)}
+        if check_mode:
+            state = 'STOPPED' if wait else 'STOPPING'
+        else:
+            state = new.get('state')
+            if not wait and state == old.get('state'):
+                state = 'STOPPING'  # accepted; AWS moves it to STOPPING, we did not wait to see it
+        diff_after[workspace_id] = {'state': state, 'running_mode': running_mode(new)}
+    return {'before': diff_before, 'after': diff_after}
+
+
+def _id_list(ids):
+    ids = list(ids)
+    text = ', '.join(ids[:MAX_IDS_IN_MESSAGE])
+    if len(ids) > MAX_IDS_IN_MESSAGE:
+        text += ' and %d more' % (len(ids) - MAX_IDS_IN_MESSAGE)
+    return text
+
+
+def failure_message(result):
+    failed = result['failed_workspaces']
+    shown = ['%s (%s: %s)' % (f['workspace_id'], f['error_code'], f['error_message']) for f in failed[:MAX_IDS_IN_MESSAGE]]
+    more = '' if len(failed) <= MAX_IDS_IN_MESSAGE else '; and %d more, see failed_workspaces' % (len(failed) - MAX_IDS_IN_MESSAGE)
+    return '%d of %d WorkSpaces failed to stop: %s%s' % (len(failed), result['summary']['requested'], '; '.join(shown), more)
+
+
+def missing_message(missing, region=None):
+    where = ' in region %s' % region if region else ''
+    return ('%d requested WorkSpaces do not exist%s: %s. Nothing was stopped. Check the ids and the region, '
+            'or set ignore_missing=true to stop the others anyway.' % (len(missing), where, _id_list(missing)))
+
+
+def skip_warnings(skipped):
+    """One warning per distinct reason (not one per desktop: a fleet can have thousands)."""
+    by_reason = {}
+    for entry in skipped:
+        by_reason.setdefault(entry['reason'], []).append(entry['workspace_id'])
+    return ['%d WorkSpaces skipped, %s: %s' % (len(ids), reason, _id_list(ids)) for reason, ids in by_reason.items()]

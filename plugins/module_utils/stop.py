@@ -1,0 +1,218 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the fleetops.workspaces project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One stop run: describe, plan, (check connections), stop in batches, re-check failures, wait.
+
+The sequence of calls lives here; the decisions live in :mod:`plan`, the polling in :mod:`wait`,
+the API calls in :mod:`client` and the result shape in :mod:`results`.
+"""
+from __future__ import annotations
+
+import time
+
+try:
+    import botocore
+except ImportError:
+    pass  # Handled by AnsibleAWSModule
+
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+
+from ansible_collections.fleetops.workspaces.plugins.module_utils import client as ws_client
+from ansible_collections.fleetops.workspaces.plugins.module_utils import plan as ws_plan
+from ansible_collections.fleetops.workspaces.plugins.module_utils import results as ws_results
+from ansible_collections.fleetops.workspaces.plugins.module_utils.wait import poll
+
+
+class MissingWorkspacesError(Exception):
+    """Requested ids that DescribeWorkspaces does not know, found before any stop was requested."""
+
+    def __init__(self, missing, result):
+        super().__init__(missing)
+        self.missing = missing
+        self.result = result
+
+
+def snake(desktop):
+    return camel_dict_to_snake_dict(desktop)
+
+
+class StopRun:
+    """Stop a list of desktops in one region. ``client`` is a retry-wrapped WorkSpaces client."""
+
+    def __init__(self, client, wait=True, wait_timeout=600, skip_connected=False, check_mode=False,
+                 sleep=time.sleep, clock=time.monotonic, poll_delay=None):
+        self.client = client
+        self.wait = wait
+        self.wait_timeout = wait_timeout
+        self.skip_connected = skip_connected
+        self.check_mode = check_mode
+        self.sleep = sleep
+        self.clock = clock
+        self.poll_options = {'delay': poll_delay} if poll_delay else {}
+        self.requested = []
+        self.desktops = {}   # id -> latest snake_case description
+        self.before = {}     # id -> description before any change
+        self.stopped = []    # stop accepted (and, with wait, confirmed STOPPED)
+        self.accepted = []   # every id whose stop AWS accepted
+        self.already_stopped = []
+        self.skipped = []
+        self.missing = []
+        self.failed = []
+        self.confirm = {}    # id -> {'initial': state, 'seen_stopping': bool}: desktops to wait for
+        self.deadline = None
+        self._poll_error = None
+
+    # -- reads -------------------------------------------------------------------------------------
+    def describe(self, ids):
+        found = {}
+        for raw in ws_client.describe_workspaces_by_ids(self.client, ids):
+            desktop = snake(raw)
+            previous = self.desktops.get(desktop['workspace_id'])
+            if previous and 'connection_state' in previous:
+                desktop['connection_state'] = previous['connection_state']
+            self.desktops[desktop['workspace_id']] = desktop
+            found[desktop['workspace_id']] = desktop
+        return found
+
+    def _safe_describe(self, ids):
+        """describe() for the polling phase: None (and the error noted) instead of an exception."""
+        try:
+            return self.describe(ids)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            self._poll_error = ws_client.error_details(e)
+            return None
+
+    # -- the run -----------------------------------------------------------------------------------
+    def run(self, workspace_ids, ignore_missing=False):
+        self.requested = list(workspace_ids)
+        if not self.requested:
+            return self.result()
+        self.before = dict(self.describe(self.requested))
+        plan = ws_plan.make_plan(self.requested, self.before.values(), wait=self.wait)
+        self.missing = plan['missing']
+        if self.missing and not ignore_missing:
+            raise MissingWorkspacesError(self.missing, self.result())
+        self.skipped.extend(plan['skipped'])
+        self.already_stopped.extend(plan['already_stopped'] + plan['stopping'])
+        if self.wait and not self.check_mode:
+            for workspace_id in plan['stopping']:
+                self.confirm[workspace_id] = {'initial': ws_plan.STOPPING, 'seen_stopping': True}
+
+        self.deadline = self.clock() + self.wait_timeout
+        self._stop(plan['stop'])
+        if plan['settle']:
+            self._settle(plan['settle'])
+        if self.wait and not self.check_mode and self.confirm:
+            self._confirm()
+        return self.result()
+
+    def _stop(self, candidates):
+        if not candidates:
+            return
+        if self.skip_connected:
+            candidates = self._drop_connected(candidates)
+            if not candidates:
+                return
+        if self.check_mode:
+            self.stopped.extend(candidates)
+            return
+        failed_requests = ws_client.stop_workspaces(self.client, candidates)
+        failed_ids = [f['WorkspaceId'] for f in failed_requests]
+        for workspace_id in candidates:
+            if workspace_id not in failed_ids:
+                self.stopped.append(workspace_id)
+                self.accepted.append(workspace_id)
+                if self.wait:
+                    self.confirm[workspace_id] = {'initial': self.desktops[workspace_id].get('state'), 'seen_stopping': False}
+        if failed_requests:
+            self._recheck(failed_requests, failed_ids)
+
+    def _drop_connected(self, candidates):
+        """Check the users' connections right before stopping; CONNECTED desktops are skipped."""
+        try:
+            status = ws_client.describe_connection_status(self.client, candidates)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            code, message = ws_client.error_details(e)
+            self.failed.extend(ws_results.failure(w, code, 'could not check the user connection, so the desktop was not stopped: %s' % message,
+                                                  self.desktops.get(w, {}).get('state')) for w in candidates)
+            return []
+        for workspace_id in candidates:
+            entry = status.get(workspace_id)
+            self.desktops[workspace_id]['connection_state'] = entry.get('ConnectionState') if entry else None
+        keep, skipped = ws_plan.split_connected(candidates, self.desktops, status)
+        self.skipped.extend(skipped)
+        return keep
+
+    def _recheck(self, failed_requests, failed_ids):
+        """Re-describe the ids StopWorkspaces refused: STOPPING/STOPPED now means someone else stopped them."""
+        try:
+            current = self.describe(failed_ids)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):
+            current = {}
+        now_stopping, now_stopped, failures = ws_plan.recheck_failures(failed_requests, current)
+        self.already_stopped.extend(now_stopping + now_stopped)
+        self.failed.extend(failures)
+        if self.wait:
+            for workspace_id in now_stopping:
+                self.confirm[workspace_id] = {'initial': ws_plan.STOPPING, 'seen_stopping': True}
+
+    def _settle(self, ids):
+        """Desktops in a transitional state: wait until they settle, then plan and stop them."""
+        if self.check_mode:
+            for workspace_id in ids:
+                desktop = self.desktops[workspace_id]
+                reason = 'state %s is transitional: a real run waits for it to settle, then plans it again (check mode does not wait)' % desktop.get('state')
+                self.skipped.append(ws_plan.skipped_entry(desktop, reason))
+            return
+        done, failed, pending, dummy = poll(self._safe_describe, ids, lambda w, d: ws_plan.settle_progress(d), self.deadline,
+                                            sleep=self.sleep, clock=self.clock, **self.poll_options)
+        for workspace_id, desktop in pending.items():
+            state = (desktop or self.desktops[workspace_id]).get('state')
+            self.failed.append(ws_results.failure(
+                workspace_id, 'WaitTimeout', 'still in transitional state %s after %s seconds; it was not stopped' % (state, self.wait_timeout), state))
+        settled = [w for w in ids if w in done and done[w] is not None]
+        vanished = [w for w in ids if w in done and done[w] is None]
+        self.failed.extend(ws_results.failure(w, 'WorkspaceNotFound', 'the desktop disappeared while it was waited for', None) for w in vanished)
+        replan = ws_plan.make_plan(settled, [done[w] for w in settled], wait=False)
+        self.skipped.extend(replan['skipped'])
+        self.already_stopped.extend(replan['already_stopped'] + replan['stopping'])
+        for workspace_id in replan['stopping']:
+            self.confirm[workspace_id] = {'initial': ws_plan.STOPPING, 'seen_stopping': True}
+        self._stop(replan['stop'])
+
+    def _confirm(self):
+        """Wait until every desktop stopped (or found stopping) is STOPPED; anything else is a failure."""
+        def progress(workspace_id, desktop):
+            track = self.confirm[workspace_id]
+            if desktop is not None and desktop.get('state') == ws_plan.STOPPING:
+                track['seen_stopping'] = True
+            return ws_plan.stop_progress(desktop, track['initial'], track['seen_stopping'])
+
+        self._poll_error = None
+        done, failed, pending, dummy = poll(self._safe_describe, list(self.confirm), progress, self.deadline,
+                                            sleep=self.sleep, clock=self.clock, **self.poll_options)
+        for workspace_id, desktop in failed.items():
+            if desktop is None:
+                self.failed.append(ws_results.failure(workspace_id, 'WorkspaceNotFound', 'the desktop disappeared after the stop request', None))
+            else:
+                state = desktop.get('state')
+                message = 'the desktop is in state %s after the stop request instead of STOPPED' % state
+                self.failed.append(ws_results.failure(workspace_id, 'StopFailed', message, state))
+        for workspace_id, desktop in pending.items():
+            state = (desktop or self.desktops.get(workspace_id, {})).get('state')
+            if self._poll_error:
+                code, message = self._poll_error
+                self.failed.append(ws_results.failure(workspace_id, code, 'could not confirm the stop: %s' % message, state))
+            else:
+                self.failed.append(ws_results.failure(
+                    workspace_id, 'WaitTimeout', 'did not reach STOPPED within wait_timeout=%s seconds (last state %s)' % (self.wait_timeout, state), state))
+        failed_ids = {f['workspace_id'] for f in self.failed}
+        self.stopped = [w for w in self.stopped if w not in failed_ids]
+        self.already_stopped = [w for w in self.already_stopped if w not in failed_ids]
+
+    def result(self):
+        return ws_results.build_result(
+            requested=self.requested, desktops=self.desktops, before=self.before, stopped=self.stopped,
+            already_stopped=self.already_stopped, skipped=self.skipped, missing=self.missing, failed=self.failed,
+            accepted=self.accepted, check_mode=self.check_mode, wait=self.wait,
+        )

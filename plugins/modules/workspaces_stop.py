@@ -1,0 +1,279 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the fleetops.workspaces project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: workspaces_stop
+short_description: Stop Amazon WorkSpaces idempotently, in batches, with a per-desktop report
+version_added: 0.1.0
+description:
+  - Stops the given Amazon WorkSpaces with the C(StopWorkspaces) API, after reading their current
+    state with C(DescribeWorkspaces), so that a second run changes nothing.
+  - Desktops are described, planned and stopped in batches of 25 (the API limit); with O(wait=true) the
+    module polls C(DescribeWorkspaces) until every desktop it stopped is C(STOPPED).
+  - "Each requested desktop ends in exactly one outcome: stopped (RV(stopped)), already stopped
+    (RV(already_stopped)), skipped with a reason (RV(skipped_workspaces)), missing (RV(missing)) or failed
+    with the AWS error code and message (RV(failed_workspaces))."
+  - "What happens to a desktop depends on its state and running mode:"
+  - "C(AVAILABLE), C(IMPAIRED), C(UNHEALTHY), C(ERROR) with running mode C(AUTO_STOP) or C(MANUAL): stopped.
+    With C(ALWAYS_ON): skipped (only AutoStop and Manual desktops can be stopped)."
+  - "C(STOPPED): already stopped. C(STOPPING): already stopped, and waited for when O(wait=true)."
+  - "C(PENDING), C(STARTING), C(REBOOTING), C(REBUILDING), C(RESTORING), C(UPDATING), C(MAINTENANCE):
+    with O(wait=true) the module waits until the desktop leaves that state, plans it again and stops it
+    if it is then stoppable; with O(wait=false), or when the running mode is C(ALWAYS_ON), it is skipped."
+  - "C(ADMIN_MAINTENANCE), C(SUSPENDED), C(TERMINATING), C(TERMINATED) and any state AWS may add later: skipped."
+  - Skipped desktops also produce one warning per distinct reason.
+  - When C(StopWorkspaces) refuses a desktop, the module describes it again instead of interpreting the
+    error code (AWS publishes no list of them). A desktop that is now C(STOPPING) or C(STOPPED) was stopped
+    by someone else and counts as already stopped; any other refusal is a failure reported with the AWS
+    error code and message verbatim.
+  - "The task fails when any desktop fails, after every batch has been attempted, with a message naming
+    how many and which desktops failed; all result lists are still returned."
+  - "Required IAM actions: C(workspaces:DescribeWorkspaces), C(workspaces:StopWorkspaces) and, with
+    O(skip_connected=true), C(workspaces:DescribeWorkspacesConnectionStatus)."
+  - Retries throttling (C(ThrottlingException)) and transient server errors with jittered backoff.
+author:
+  - fleetops.workspaces contributors (@fleetops)
+options:
+  workspace_ids:
+    description:
+      - IDs of the WorkSpaces to stop, for example C(ws-0fr8qcgzm).
+      - Each must match C(^ws-[0-9a-z]{8,63}$); duplicates are ignored. An empty list does nothing.
+      - All desktops must be in the region of the module (O(region)).
+    type: list
+    elements: str
+    required: true
+  wait:
+    description:
+      - Wait until every desktop that was stopped, or found C(STOPPING), is C(STOPPED); a desktop that ends
+        in another state (for example C(ERROR)) or is not C(STOPPED) within O(wait_timeout) is reported
+        as failed.
+      - Also wait for desktops in a transitional state (such as C(STARTING)) to settle, so that they can be stopped.
+      - With V(false) the module returns as soon as AWS accepted the stop requests.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - How many seconds to wait in total, from the first stop request, when O(wait=true). Must be positive.
+    type: int
+    default: 600
+  skip_connected:
+    description:
+      - Skip desktops whose user is connected (C(ConnectionState) C(CONNECTED)), checked with
+        C(DescribeWorkspacesConnectionStatus) right before the stop request, so that nobody is disconnected mid-work.
+      - Desktops whose connection state is C(DISCONNECTED), C(UNKNOWN) or not reported are stopped.
+      - If the connection state cannot be read, the desktops concerned are not stopped and are reported as failed.
+    type: bool
+    default: false
+  ignore_missing:
+    description:
+      - By default, if any requested ID does not exist in the region, the module fails before stopping anything.
+      - With V(true), missing IDs are listed in RV(missing) and the others are stopped.
+    type: bool
+    default: false
+notes:
+  - Supports check mode; it makes only read calls and returns the plan (RV(stopped) then lists what would be stopped).
+  - Supports C(--diff); it shows the state of each desktop before and after the stop.
+  - The error codes C(StopFailed), C(WaitTimeout) and C(WorkspaceNotFound) in RV(failed_workspaces) are set by this
+    module (a stop that ended in another state, a wait that timed out, a desktop that disappeared); every other code is AWS's.
+  - Use M(fleetops.workspaces.workspaces_info) or the role C(fleetops.workspaces.stop) to select desktops by directory, tag or user.
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Stop two desktops and wait until they are STOPPED
+  fleetops.workspaces.workspaces_stop:
+    region: eu-west-1
+    workspace_ids:
+      - ws-0fr8qcgzm
+      - ws-1ab2cd3ef
+
+- name: Find the desktops of a directory, then stop them, leaving connected users alone
+  block:
+    - name: Find the desktops
+      fleetops.workspaces.workspaces_info:
+        region: eu-west-1
+        directory_ids: [d-906732325d]
+        running_modes: [AUTO_STOP, MANUAL]
+      register: found
+
+    - name: Stop them
+      fleetops.workspaces.workspaces_stop:
+        region: eu-west-1
+        workspace_ids: "{{ found.workspaces | map(attribute='workspace_id') | list }}"
+        skip_connected: true
+      register: stop
+
+    - name: Show what happened
+      ansible.builtin.debug:
+        var: stop.summary
+
+- name: Preview only (check mode); shows the plan, stops nothing
+  fleetops.workspaces.workspaces_stop:
+    region: eu-west-1
+    workspace_ids: [ws-0fr8qcgzm]
+  check_mode: true
+  diff: true
+
+- name: Region and credentials for every module of the collection
+  module_defaults:
+    group/fleetops.workspaces.workspaces:
+      region: us-east-1
+      profile: vdi-operations
+  block:
+    - name: Request the stops and do not wait
+      fleetops.workspaces.workspaces_stop:
+        workspace_ids: [ws-0fr8qcgzm, ws-1ab2cd3ef]
+        wait: false
+        ignore_missing: true
+"""
+
+RETURN = r"""
+stopped:
+  description:
+    - IDs whose stop request AWS accepted and, with O(wait=true), that reached C(STOPPED).
+    - In check mode, the IDs that would be stopped.
+  returned: always
+  type: list
+  elements: str
+  sample: ["ws-0fr8qcgzm"]
+already_stopped:
+  description:
+    - IDs that were already C(STOPPED) or C(STOPPING), including desktops that someone else stopped
+      between our read and our stop request.
+  returned: always
+  type: list
+  elements: str
+  sample: ["ws-1ab2cd3ef"]
+skipped_workspaces:
+  description: Desktops that were not stopped on purpose, with the reason.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    workspace_id:
+      description: The WorkSpace ID.
+      type: str
+      returned: always
+      sample: ws-2bc3de4fg
+    state:
+      description: Its state when it was planned.
+      type: str
+      returned: always
+      sample: AVAILABLE
+    running_mode:
+      description: Its running mode.
+      type: str
+      returned: always
+      sample: ALWAYS_ON
+    reason:
+      description: Why it was skipped.
+      type: str
+      returned: always
+      sample: running mode ALWAYS_ON cannot be stopped (only AUTO_STOP and MANUAL desktops can)
+missing:
+  description: Requested IDs that do not exist in the region (only non-empty with O(ignore_missing=true), else the task fails).
+  returned: always
+  type: list
+  elements: str
+  sample: []
+failed_workspaces:
+  description:
+    - Desktops that could not be stopped. When non-empty the task fails.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    workspace_id:
+      description: The WorkSpace ID.
+      type: str
+      returned: always
+      sample: ws-3cd4ef5gh
+    error_code:
+      description:
+        - The AWS error code from C(FailedRequests), or from a failed API call, verbatim.
+        - C(StopFailed), C(WaitTimeout) or C(WorkspaceNotFound) when set by this module.
+      type: str
+      returned: always
+      sample: ResourceInvalidState.Workspace
+    error_message:
+      description: The AWS error message, verbatim, or this module's explanation.
+      type: str
+      returned: always
+      sample: The WorkSpace is not in a valid state to be stopped.
+    state:
+      description: The last state seen, if any.
+      type: str
+      returned: always
+      sample: ERROR
+workspaces:
+  description:
+    - Descriptions of the requested desktops (as returned by C(DescribeWorkspaces), in snake_case), as last read;
+      with O(wait=true) that is after the stop.
+    - With O(skip_connected=true), the desktops checked also have C(connection_state).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - workspace_id: ws-0fr8qcgzm
+      directory_id: d-906732325d
+      user_name: alice
+      state: STOPPED
+      bundle_id: wsb-b0s22j3d7
+      computer_name: WSAMZN-ABCDEF
+      ip_address: 10.0.1.25
+      workspace_properties:
+        running_mode: AUTO_STOP
+        running_mode_auto_stop_timeout_in_minutes: 60
+summary:
+  description: How many desktops ended in each outcome.
+  returned: always
+  type: dict
+  contains:
+    requested:
+      description: Distinct IDs requested.
+      type: int
+      returned: always
+      sample: 3
+    stopped:
+      description: Length of RV(stopped).
+      type: int
+      returned: always
+      sample: 1
+    already_stopped:
+      description: Length of RV(already_stopped).
+      type: int
+      returned: always
+      sample: 1
+    skipped:
+      description: Length of RV(skipped_workspaces).
+      type: int
+      returned: always
+      sample: 1
+    missing:
+      description: Length of RV(missing).
+      type: int
+      returned: always
+      sample: 0
+    failed:
+      description: Length of RV(failed_workspaces).
+      type: int
+      returned: always
+      sample: 0
+"""
+
+from ansible_collections.fleetops.workspaces.plugins.module_utils.module import run_stop_module
+
+
+def main():
+    run_stop_module()
+
+
+if __name__ == '__main__':
+    main()

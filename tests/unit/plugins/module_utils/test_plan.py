@@ -1,0 +1,143 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the fleetops.workspaces project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of the pure stop planning: every state x running mode, ids, connections, re-checks."""
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.fleetops.workspaces.plugins.module_utils import plan
+
+ALL_STATES = [
+    'PENDING', 'AVAILABLE', 'IMPAIRED', 'UNHEALTHY', 'REBOOTING', 'STARTING', 'REBUILDING', 'RESTORING', 'MAINTENANCE',
+    'ADMIN_MAINTENANCE', 'TERMINATING', 'TERMINATED', 'SUSPENDED', 'UPDATING', 'STOPPING', 'STOPPED', 'ERROR',
+]
+MODES = ['AUTO_STOP', 'MANUAL', 'ALWAYS_ON']
+
+
+def desktop(workspace_id='ws-abcdefgh1', state='AVAILABLE', mode='AUTO_STOP'):
+    return {'workspace_id': workspace_id, 'state': state, 'workspace_properties': {'running_mode': mode}}
+
+
+def expected(state, mode, wait):
+    """The state table of docs/design, written out independently of plan.classify."""
+    if state == 'STOPPED':
+        return 'already_stopped'
+    if state == 'STOPPING':
+        return 'stopping'
+    if state in ('ADMIN_MAINTENANCE', 'SUSPENDED', 'TERMINATING', 'TERMINATED'):
+        return 'skip'
+    if mode == 'ALWAYS_ON':
+        return 'skip'
+    if state in ('AVAILABLE', 'IMPAIRED', 'UNHEALTHY', 'ERROR'):
+        return 'stop'
+    return 'settle' if wait else 'skip'
+
+
+@pytest.mark.parametrize('wait', [True, False])
+@pytest.mark.parametrize('mode', MODES)
+@pytest.mark.parametrize('state', ALL_STATES)
+def test_state_table(state, mode, wait):
+    decision, reason = plan.classify(desktop(state=state, mode=mode), wait=wait)
+    assert decision == expected(state, mode, wait)
+    assert (reason is not None) == (decision == 'skip')
+
+
+def test_skip_reasons_name_state_or_mode():
+    assert 'ALWAYS_ON' in plan.classify(desktop(mode='ALWAYS_ON'))[1]
+    assert 'SUSPENDED' in plan.classify(desktop(state='SUSPENDED'))[1]
+    assert 'wait=true' in plan.classify(desktop(state='STARTING'), wait=False)[1]
+
+
+def test_unknown_state_and_mode_are_skipped_not_stopped():
+    assert plan.classify(desktop(state='HIBERNATED'))[0] == 'skip'
+    assert plan.classify(desktop(mode='SOMETHING_NEW'))[0] == 'skip'
+    assert plan.classify({'workspace_id': 'ws-abcdefgh1', 'state': 'AVAILABLE'})[0] == 'skip'
+
+
+def test_validate_ids_dedupes_in_order_and_names_bad_values():
+    ids, errors = plan.validate_workspace_ids(['ws-bbbbbbbb1', 'ws-aaaaaaaa1', 'ws-bbbbbbbb1', 'WS-UPPER123', 'ws-short', 'i-0123456789', 7])
+    assert ids == ['ws-bbbbbbbb1', 'ws-aaaaaaaa1']
+    assert len(errors) == 4
+    assert "'WS-UPPER123'" in errors[0] and "'ws-short'" in errors[1] and "'i-0123456789'" in errors[2] and '7' in errors[3]
+
+
+def test_validate_ids_bounds():
+    assert plan.validate_workspace_ids(['ws-' + 'a' * 8])[1] == []
+    assert plan.validate_workspace_ids(['ws-' + 'a' * 63])[1] == []
+    assert len(plan.validate_workspace_ids(['ws-' + 'a' * 64])[1]) == 1
+    assert plan.validate_workspace_ids([]) == ([], [])
+    assert plan.validate_workspace_ids(None) == ([], [])
+
+
+def test_make_plan_sorts_every_id_into_one_list_in_request_order():
+    described = [
+        desktop('ws-stop00001'), desktop('ws-stopped01', 'STOPPED'), desktop('ws-stoppin01', 'STOPPING'),
+        desktop('ws-starting1', 'STARTING'), desktop('ws-always001', mode='ALWAYS_ON'), desktop('ws-stop00002', 'ERROR', 'MANUAL'),
+        desktop('ws-notasked1'),
+    ]
+    requested = ['ws-stop00002', 'ws-missing01', 'ws-always001', 'ws-stopped01', 'ws-stoppin01', 'ws-starting1', 'ws-stop00001']
+    result = plan.make_plan(requested, described)
+    assert result['stop'] == ['ws-stop00002', 'ws-stop00001']
+    assert result['already_stopped'] == ['ws-stopped01']
+    assert result['stopping'] == ['ws-stoppin01']
+    assert result['settle'] == ['ws-starting1']
+    assert result['missing'] == ['ws-missing01']
+    assert [s['workspace_id'] for s in result['skipped']] == ['ws-always001']
+    assert result['skipped'][0] == {'workspace_id': 'ws-always001', 'state': 'AVAILABLE', 'running_mode': 'ALWAYS_ON',
+                                    'reason': 'running mode ALWAYS_ON cannot be stopped (only AUTO_STOP and MANUAL desktops can)'}
+    placed = result['stop'] + result['already_stopped'] + result['stopping'] + result['settle'] + result['missing']
+    placed += [s['workspace_id'] for s in result['skipped']]
+    assert sorted(placed) == sorted(requested)
+
+
+def test_split_connected_only_connected_blocks():
+    by_id = {w: desktop(w) for w in ['ws-conn00001', 'ws-disc00001', 'ws-unkn00001', 'ws-none00001']}
+    status = {
+        'ws-conn00001': {'WorkspaceId': 'ws-conn00001', 'ConnectionState': 'CONNECTED'},
+        'ws-disc00001': {'WorkspaceId': 'ws-disc00001', 'ConnectionState': 'DISCONNECTED'},
+        'ws-unkn00001': {'WorkspaceId': 'ws-unkn00001', 'ConnectionState': 'UNKNOWN'},
+    }
+    keep, skipped = plan.split_connected(list(by_id), by_id, status)
+    assert keep == ['ws-disc00001', 'ws-unkn00001', 'ws-none00001']
+    assert [s['workspace_id'] for s in skipped] == ['ws-conn00001']
+    assert 'CONNECTED' in skipped[0]['reason']
+
+
+def test_recheck_failures_never_reads_the_error_code():
+    failed = [
+        {'WorkspaceId': 'ws-other001', 'ErrorCode': 'AnythingAtAll', 'ErrorMessage': 'x'},
+        {'WorkspaceId': 'ws-other002', 'ErrorCode': 'ResourceInvalidState.Workspace', 'ErrorMessage': 'y'},
+        {'WorkspaceId': 'ws-broken01', 'ErrorCode': 'ResourceInvalidState.Workspace', 'ErrorMessage': 'In state ERROR'},
+        {'WorkspaceId': 'ws-gone0001', 'ErrorCode': 'ResourceNotFound.Workspace', 'ErrorMessage': 'gone'},
+    ]
+    current = {'ws-other001': desktop('ws-other001', 'STOPPING'), 'ws-other002': desktop('ws-other002', 'STOPPED'),
+               'ws-broken01': desktop('ws-broken01', 'SUSPENDED')}
+    stopping, stopped, failures = plan.recheck_failures(failed, current)
+    assert stopping == ['ws-other001'] and stopped == ['ws-other002']
+    assert failures == [
+        {'workspace_id': 'ws-broken01', 'error_code': 'ResourceInvalidState.Workspace', 'error_message': 'In state ERROR', 'state': 'SUSPENDED'},
+        {'workspace_id': 'ws-gone0001', 'error_code': 'ResourceNotFound.Workspace', 'error_message': 'gone', 'state': None},
+    ]
+
+
+@pytest.mark.parametrize('state, initial, seen, outcome', [
+    ('STOPPED', 'AVAILABLE', False, 'done'),
+    ('STOPPING', 'AVAILABLE', False, 'pending'),
+    ('AVAILABLE', 'AVAILABLE', False, 'pending'),   # AWS has not started the stop yet
+    ('AVAILABLE', 'AVAILABLE', True, 'failed'),     # went back to AVAILABLE after STOPPING
+    ('ERROR', 'AVAILABLE', False, 'failed'),
+    ('ERROR', 'ERROR', False, 'pending'),           # stopping a desktop that was in ERROR
+    ('ERROR', 'ERROR', True, 'failed'),
+    ('STARTING', 'STOPPING', True, 'failed'),
+    (None, 'AVAILABLE', False, 'failed'),           # vanished
+])
+def test_stop_progress(state, initial, seen, outcome):
+    described = None if state is None else desktop(state=state)
+    assert plan.stop_progress(described, initial, seen) == outcome
+
+
+def test_settle_progress():
+    assert plan.settle_progress(desktop(state='STARTING')) == 'pending'
+    assert plan.settle_progress(desktop(state='AVAILABLE')) == 'done'
+    assert plan.settle_progress(None) == 'done'

@@ -1,0 +1,131 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the fleetops.workspaces project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of polling (fake clock), result shapes and the client layer's pure helpers."""
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.fleetops.workspaces.plugins.module_utils import client
+from ansible_collections.fleetops.workspaces.plugins.module_utils import results
+from ansible_collections.fleetops.workspaces.plugins.module_utils.wait import poll
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps = []
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.mark.parametrize('n, batches', [(0, []), (1, [1]), (25, [25]), (26, [25, 1]), (51, [25, 25, 1])])
+def test_chunks_boundaries(n, batches):
+    assert [len(c) for c in client.chunks(range(n))] == batches
+    assert [x for c in client.chunks(range(n)) for x in c] == list(range(n))
+
+
+def test_workspace_id_from_arn():
+    assert client.workspace_id_from_arn('arn:aws:workspaces:us-east-1:123456789012:workspace/ws-abcdefgh1') == 'ws-abcdefgh1'
+    assert client.workspace_id_from_arn('arn:aws:workspaces:us-east-1:123456789012:directory/d-1234567890') is None
+    assert client.workspace_id_from_arn('nonsense') is None
+
+
+def test_poll_fetches_only_pending_ids_and_backs_off():
+    fake = FakeClock()
+    states = {'a': ['STOPPING', 'STOPPED'], 'b': ['STOPPING', 'STOPPING', 'STOPPED'], 'c': ['ERROR']}
+    asked = []
+
+    def fetch(ids):
+        asked.append(list(ids))
+        return {i: {'state': states[i].pop(0)} for i in ids}
+
+    def progress(i, d):
+        return {'STOPPED': 'done', 'STOPPING': 'pending'}.get(d['state'], 'failed')
+
+    done, failed, pending, rounds = poll(fetch, ['a', 'b', 'c'], progress, deadline=100, sleep=fake.sleep, clock=fake.clock, delay=1, backoff=2, max_delay=3)
+    assert asked == [['a', 'b', 'c'], ['a', 'b'], ['b']]
+    assert set(done) == {'a', 'b'} and set(failed) == {'c'} and pending == {} and rounds == 3
+    assert fake.sleeps == [1, 2, 3]
+
+
+def test_poll_stops_at_deadline_without_oversleeping():
+    fake = FakeClock()
+    done, failed, pending, rounds = poll(lambda ids: {i: {'state': 'STOPPING'} for i in ids}, ['a'], lambda i, d: 'pending',
+                                         deadline=10, sleep=fake.sleep, clock=fake.clock, delay=4, backoff=1, max_delay=4)
+    assert pending == {'a': {'state': 'STOPPING'}} and not done and not failed
+    assert sum(fake.sleeps) == 10 and fake.sleeps[-1] == 2 and rounds == 3
+
+
+def test_poll_gives_up_when_fetch_fails_and_keeps_earlier_outcomes():
+    fake = FakeClock()
+    answers = [{'a': {'state': 'STOPPED'}, 'b': {'state': 'STOPPING'}}, None]
+    done, failed, pending, rounds = poll(lambda ids: answers.pop(0), ['a', 'b'], lambda i, d: 'done' if d['state'] == 'STOPPED' else 'pending',
+                                         deadline=100, sleep=fake.sleep, clock=fake.clock)
+    assert list(done) == ['a'] and list(pending) == ['b'] and rounds == 2
+
+
+def test_poll_with_nothing_to_do_makes_no_call():
+    def fetch(ids):
+        raise AssertionError('no call expected')
+    assert poll(fetch, [], lambda i, d: 'done', deadline=10) == ({}, {}, {}, 0)
+
+
+def _desktop(workspace_id, state, mode='AUTO_STOP'):
+    return {'workspace_id': workspace_id, 'state': state, 'workspace_properties': {'running_mode': mode}}
+
+
+def test_build_result_shapes_counts_and_reserved_keys():
+    before = {'ws-aaaaaaaa1': _desktop('ws-aaaaaaaa1', 'AVAILABLE'), 'ws-bbbbbbbb1': _desktop('ws-bbbbbbbb1', 'STOPPED')}
+    now = {'ws-aaaaaaaa1': _desktop('ws-aaaaaaaa1', 'STOPPED'), 'ws-bbbbbbbb1': _desktop('ws-bbbbbbbb1', 'STOPPED')}
+    result = results.build_result(['ws-aaaaaaaa1', 'ws-bbbbbbbb1', 'ws-cccccccc1'], now, before, ['ws-aaaaaaaa1'], ['ws-bbbbbbbb1'], [],
+                                  ['ws-cccccccc1'], [], accepted=['ws-aaaaaaaa1'])
+    assert result['changed'] is True
+    assert result['summary'] == {'requested': 3, 'stopped': 1, 'already_stopped': 1, 'skipped': 0, 'missing': 1, 'failed': 0}
+    assert result['diff'] == {'before': {'ws-aaaaaaaa1': {'state': 'AVAILABLE', 'running_mode': 'AUTO_STOP'}},
+                              'after': {'ws-aaaaaaaa1': {'state': 'STOPPED', 'running_mode': 'AUTO_STOP'}}}
+    assert [w['workspace_id'] for w in result['workspaces']] == ['ws-aaaaaaaa1', 'ws-bbbbbbbb1']
+    assert not {'failed', 'skipped', 'msg', 'rc', 'results', 'invocation'} & set(result)
+
+
+def test_build_result_check_mode_predicts_and_no_wait_says_stopping():
+    before = {'ws-aaaaaaaa1': _desktop('ws-aaaaaaaa1', 'AVAILABLE')}
+    check = results.build_result(['ws-aaaaaaaa1'], before, before, ['ws-aaaaaaaa1'], [], [], [], [], check_mode=True)
+    assert check['changed'] is True and check['diff']['after']['ws-aaaaaaaa1']['state'] == 'STOPPED'
+    nowait = results.build_result(['ws-aaaaaaaa1'], before, before, ['ws-aaaaaaaa1'], [], [], [], [], accepted=['ws-aaaaaaaa1'], wait=False)
+    assert nowait['diff']['after']['ws-aaaaaaaa1']['state'] == 'STOPPING'
+    unchanged = results.build_result(['ws-aaaaaaaa1'], before, before, [], ['ws-aaaaaaaa1'], [], [], [])
+    assert unchanged['changed'] is False and unchanged['diff'] == {'before': {}, 'after': {}}
+
+
+def test_a_failure_after_an_accepted_stop_is_still_a_change():
+    before = {'ws-aaaaaaaa1': _desktop('ws-aaaaaaaa1', 'AVAILABLE')}
+    failed = [results.failure('ws-aaaaaaaa1', 'StopFailed', 'in ERROR', 'ERROR')]
+    result = results.build_result(['ws-aaaaaaaa1'], before, before, [], [], [], [], failed, accepted=['ws-aaaaaaaa1'])
+    assert result['changed'] is True and result['summary']['failed'] == 1
+
+
+def test_messages_name_ids_and_what_to_do():
+    failed = [results.failure('ws-%08d1' % i, 'Code%d' % i, 'message %d' % i) for i in range(12)]
+    msg = results.failure_message({'failed_workspaces': failed, 'summary': {'requested': 40}})
+    assert msg.startswith('12 of 40 WorkSpaces failed to stop: ws-000000001 (Code0: message 0)')
+    assert 'and 2 more, see failed_workspaces' in msg
+    missing = results.missing_message(['ws-missing01'], 'eu-west-1')
+    assert 'ws-missing01' in missing and 'eu-west-1' in missing and 'ignore_missing=true' in missing
+
+
+def test_skip_warnings_group_by_reason():
+    skipped = [{'workspace_id': 'ws-%08d1' % i, 'reason': 'r1' if i % 2 else 'r2'} for i in range(4)]
+    assert results.skip_warnings(skipped) == ['2 WorkSpaces skipped, r2: ws-000000001, ws-000000021', '2 WorkSpaces skipped, r1: ws-000000011, ws-000000031']
+
+
+def test_error_details_of_client_error():
+    botocore = pytest.importorskip('botocore')
+    error = botocore.exceptions.ClientError({'Error': {'Code': 'ThrottlingException', 'Message': 'Rate exceeded'}}, 'StopWorkspaces')
+    assert client.error_details(error) == ('ThrottlingException', 'Rate exceeded')
+    assert client.error_details(ValueError('boom')) == ('ValueError', 'boom')
