@@ -4,9 +4,6 @@
 """Registers the emulator's fixtures where the emulator can be imported (not in ansible-test units' venvs)."""
 from __future__ import annotations
 
-try:
-    import emulator.pytest_plugin  # noqa: F401 pylint: disable=unused-import
-except ImportError:
-    pytest_plugins = []
-else:
-    pytest_plugins = ['emulator.pytest_plugin']
+import importlib.util
+
+pytest_plugins = ['emulator.pytest_plugin'] if importlib.util.find_spec('moto') else []

@@ -70,8 +70,12 @@ def run_playbook(ansible_env, tmp_path):
     """
     counter = {'n': 0}
 
-    def run(playbook, extra_vars=None, check=False, diff=False, args=(), env=None, inventory='localhost,', timeout=600):
+    local_inventory = tmp_path / 'localhost.ini'
+    local_inventory.write_text('localhost ansible_connection=local ansible_python_interpreter=%s\n' % sys.executable)
+
+    def run(playbook, extra_vars=None, check=False, diff=False, args=(), env=None, inventory=None, timeout=600):
         counter['n'] += 1
+        inventory = inventory or str(local_inventory)
         if '\n' in playbook:
             path = tmp_path / ('play%d.yml' % counter['n'])
             path.write_text(textwrap.dedent(playbook))
@@ -100,6 +104,12 @@ def outdir(tmp_path):
     return path
 
 
-def read_json(path):
+def _read_json(path):
     with open(path, encoding='utf-8') as handle:
         return json.load(handle)
+
+
+@pytest.fixture(name='read_json')
+def read_json_fixture():
+    """``read_json(path)``: load a JSON file a playbook wrote."""
+    return _read_json

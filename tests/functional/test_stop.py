@@ -1,0 +1,296 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the fleetops.workspaces project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""workspaces_stop through real ansible-playbook runs against the emulator, asserting its call log."""
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+
+import pytest
+
+REGION = 'us-east-1'
+DIRECTORY = 'd-1234567890'
+
+
+def seed(emulator, desktops, region=REGION):
+    """Seed explicit desktops: a list of dicts with workspace_id and optional state/running_mode/connection_state."""
+    entries = []
+    for d in desktops:
+        entry = {'directory_id': DIRECTORY, 'user_name': 'user-' + d['workspace_id'][3:], 'state': 'AVAILABLE', 'running_mode': 'AUTO_STOP'}
+        entry.update(d)
+        entries.append(entry)
+    emulator.seed({'regions': {region: {'workspaces': entries}}})
+    emulator.reset_calls()
+
+
+def fleet(n, prefix='ws-f', **fields):
+    return [dict(workspace_id='%s%07d' % (prefix, i), **fields) for i in range(n)]
+
+
+def stop_play(outdir, module_args, extra_tasks=''):
+    args = json.dumps(module_args)
+    return """
+    - hosts: localhost
+      gather_facts: false
+      tasks:
+        - name: Stop
+          fleetops.workspaces.workspaces_stop: %s
+          register: result
+          ignore_errors: true
+        - name: Save
+          ansible.builtin.copy:
+            content: "{{ result | to_json }}"
+            dest: %s/result.json
+          check_mode: false
+          diff: false
+    %s
+    """ % (args, outdir, extra_tasks)
+
+
+def run_stop(run_playbook, outdir, module_args, **kw):
+    run = run_playbook(stop_play(outdir, module_args), **kw)
+    assert run.rc == 0, run
+    with open(outdir / 'result.json', encoding='utf-8') as handle:
+        return json.load(handle), run
+
+
+def states(emulator, region=REGION):
+    return {w['workspace_id']: w['state'] for w in emulator.workspaces(region=region)}
+
+
+def stop_requests(emulator):
+    """Every workspace id sent in a StopWorkspaces request, in order."""
+    ids = []
+    for call in emulator.calls(operation='StopWorkspaces'):
+        ids.extend(r['WorkspaceId'] for r in call['params'].get('StopWorkspaceRequests', []))
+    return ids
+
+
+MIXED = [
+    {'workspace_id': 'ws-avail0001'},
+    {'workspace_id': 'ws-avail0002', 'running_mode': 'MANUAL', 'state': 'IMPAIRED'},
+    {'workspace_id': 'ws-error0001', 'state': 'ERROR'},
+    {'workspace_id': 'ws-stopd0001', 'state': 'STOPPED'},
+    {'workspace_id': 'ws-alwys0001', 'running_mode': 'ALWAYS_ON'},
+    {'workspace_id': 'ws-susp00001', 'state': 'SUSPENDED'},
+    {'workspace_id': 'ws-admin0001', 'state': 'ADMIN_MAINTENANCE'},
+]
+
+
+def test_stops_what_can_be_stopped_and_reports_every_desktop(emulator, run_playbook, outdir):
+    seed(emulator, MIXED)
+    ids = [d['workspace_id'] for d in MIXED]
+    result, run = run_stop(run_playbook, outdir, {'workspace_ids': ids + ['ws-avail0001']})
+    assert not result.get('failed'), result
+    assert result['changed'] is True
+    assert sorted(result['stopped']) == ['ws-avail0001', 'ws-avail0002', 'ws-error0001']
+    assert result['already_stopped'] == ['ws-stopd0001']
+    assert {s['workspace_id']: s['running_mode'] for s in result['skipped_workspaces']} == {
+        'ws-alwys0001': 'ALWAYS_ON', 'ws-susp00001': 'AUTO_STOP', 'ws-admin0001': 'AUTO_STOP'}
+    assert all(s['reason'] for s in result['skipped_workspaces'])
+    assert result['missing'] == [] and result['failed_workspaces'] == []
+    assert result['summary'] == {'requested': 7, 'stopped': 3, 'already_stopped': 1, 'skipped': 3, 'missing': 0, 'failed': 0}
+    final = states(emulator)
+    assert [final[w] for w in result['stopped']] == ['STOPPED'] * 3
+    assert final['ws-alwys0001'] == 'AVAILABLE' and final['ws-susp00001'] == 'SUSPENDED'
+    assert {w['workspace_id']: w['state'] for w in result['workspaces']}['ws-avail0001'] == 'STOPPED'
+    # one StopWorkspaces call, for exactly the stoppable desktops; skipped desktops produce warnings
+    assert emulator.counts()['StopWorkspaces'] == 1
+    assert sorted(stop_requests(emulator)) == sorted(result['stopped'])
+    assert 'skipped, running mode ALWAYS_ON cannot be stopped' in run.stdout + run.stderr
+
+    # idempotent: the second run makes no StopWorkspaces call and reports no change
+    emulator.reset_calls()
+    again, dummy = run_stop(run_playbook, outdir, {'workspace_ids': ids})
+    assert again['changed'] is False and again['stopped'] == []
+    assert sorted(again['already_stopped']) == ['ws-avail0001', 'ws-avail0002', 'ws-error0001', 'ws-stopd0001']
+    assert emulator.counts() == {'DescribeWorkspaces': 1}
+
+
+def test_check_mode_makes_no_mutating_call_and_shows_the_plan(emulator, run_playbook, outdir):
+    seed(emulator, MIXED)
+    ids = [d['workspace_id'] for d in MIXED]
+    result, run = run_stop(run_playbook, outdir, {'workspace_ids': ids}, check=True, diff=True)
+    assert result['changed'] is True
+    assert sorted(result['stopped']) == ['ws-avail0001', 'ws-avail0002', 'ws-error0001']
+    assert set(emulator.counts()) == {'DescribeWorkspaces'}
+    assert states(emulator)['ws-avail0001'] == 'AVAILABLE'
+    assert result['diff']['before']['ws-avail0001']['state'] == 'AVAILABLE'
+    assert result['diff']['after']['ws-avail0001']['state'] == 'STOPPED'
+    assert 'ws-avail0001' in run.stdout  # --diff printed
+
+
+@pytest.mark.parametrize('n', [1, 25, 26, 51])
+def test_batches_of_25_make_the_minimum_of_calls(emulator, run_playbook, outdir, n):
+    seed(emulator, fleet(n))
+    ids = [d['workspace_id'] for d in fleet(n)]
+    result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': ids, 'wait': False})
+    batches = math.ceil(n / 25)
+    assert emulator.counts() == {'DescribeWorkspaces': batches, 'StopWorkspaces': batches}
+    assert max(len(c['params']['StopWorkspaceRequests']) for c in emulator.calls(operation='StopWorkspaces')) <= 25
+    assert sorted(stop_requests(emulator)) == sorted(ids)
+    assert len(result['stopped']) == n and result['changed'] is True
+    assert result['diff']['after'][ids[0]]['state'] == 'STOPPING'
+
+
+def test_wait_polls_only_until_stopped(emulator, run_playbook, outdir):
+    emulator.set_faults(stop_delay=1.0)
+    seed(emulator, fleet(30))
+    ids = [d['workspace_id'] for d in fleet(30)]
+    result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': ids})
+    assert len(result['stopped']) == 30 and not result['failed_workspaces']
+    assert set(states(emulator).values()) == {'STOPPED'}
+    counts = emulator.counts()
+    assert counts['StopWorkspaces'] == 2
+    polls = counts['DescribeWorkspaces'] - 2
+    assert polls >= 2 and polls % 2 == 0  # every poll round describes the 30 pending ids in 2 batches
+    assert all(w['state'] == 'STOPPED' for w in result['workspaces'])
+
+
+def test_empty_list_is_a_no_op(emulator, run_playbook, outdir):
+    result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': []})
+    assert result['changed'] is False and result['summary']['requested'] == 0
+    assert emulator.counts() == {}
+
+
+def test_missing_ids_fail_before_any_stop_unless_ignored(emulator, run_playbook, outdir):
+    seed(emulator, fleet(3))
+    ids = [d['workspace_id'] for d in fleet(3)] + ['ws-nothere01']
+    result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': ids})
+    assert result['failed'] is True
+    assert 'ws-nothere01' in result['msg'] and 'ignore_missing' in result['msg'] and REGION in result['msg']
+    assert result['missing'] == ['ws-nothere01']
+    assert 'StopWorkspaces' not in emulator.counts()
+
+    result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': ids, 'ignore_missing': True, 'wait': False})
+    assert not result.get('failed') and result['missing'] == ['ws-nothere01'] and len(result['stopped']) == 3
+
+
+@pytest.mark.parametrize('args, fragment', [
+    ({'workspace_ids': ['ws-GOOD00001']}, "'ws-GOOD00001'"),
+    ({'workspace_ids': ['i-0123456789abcdef0']}, "'i-0123456789abcdef0'"),
+    ({'workspace_ids': ['ws-abcdefgh1'], 'wait_timeout': 0}, 'wait_timeout must be a positive number of seconds, got 0'),
+    ({'workspace_ids': ['ws-abcdefgh1'], 'wait_timeout': -5}, 'got -5'),
+    ({'workspace_ids': 'ws-abcdefgh1', 'wait': 'maybe'}, 'maybe'),
+    ({'workspace_ids': ['ws-abcdefgh1'], 'skip_conected': True}, 'skip_conected'),
+])
+def test_bad_input_fails_before_any_call(emulator, run_playbook, outdir, args, fragment):
+    result, dummy = run_stop(run_playbook, outdir, args)
+    assert result['failed'] is True and fragment in result['msg'], result['msg']
+    assert emulator.counts() == {}
+
+
+def test_skip_connected_checks_only_the_candidates(emulator, run_playbook, outdir):
+    desktops = fleet(30, connection_state='DISCONNECTED')
+    desktops[0]['connection_state'] = 'CONNECTED'
+    desktops[1]['connection_state'] = 'UNKNOWN'
+    desktops[2]['connection_state'] = 'NONE'
+    desktops[3]['state'] = 'STOPPED'
+    seed(emulator, desktops)
+    ids = [d['workspace_id'] for d in desktops]
+    result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': ids, 'skip_connected': True, 'wait': False})
+    assert [s['workspace_id'] for s in result['skipped_workspaces']] == [ids[0]]
+    assert 'CONNECTED' in result['skipped_workspaces'][0]['reason']
+    assert len(result['stopped']) == 28 and ids[0] not in stop_requests(emulator)
+    assert emulator.counts()['DescribeWorkspacesConnectionStatus'] == 2  # 29 candidates -> 2 calls
+    checked = [i for c in emulator.calls(operation='DescribeWorkspacesConnectionStatus') for i in c['params']['WorkspaceIds']]
+    assert sorted(checked) == sorted(ids[:3] + ids[4:])
+    assert states(emulator)[ids[0]] == 'AVAILABLE'
+
+
+def test_stop_that_ends_in_error_and_wait_timeout_fail_the_task_with_ids(emulator, run_playbook, outdir):
+    seed(emulator, fleet(4))
+    ids = [d['workspace_id'] for d in fleet(4)]
+    emulator.set_faults(stop_fails_to_error={'workspace_ids': [ids[1]]}, stop_delay=0.5)
+    result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': ids})
+    assert result['failed'] is True
+    assert result['failed_workspaces'] == [{'workspace_id': ids[1], 'error_code': 'StopFailed', 'state': 'ERROR',
+                                            'error_message': 'the desktop is in state ERROR after the stop request instead of STOPPED'}]
+    assert result['msg'].startswith('1 of 4 WorkSpaces failed to stop: %s (StopFailed' % ids[1])
+    assert sorted(result['stopped']) == sorted(ids[:1] + ids[2:]) and result['changed'] is True
+
+    seed(emulator, fleet(2, prefix='ws-t'))
+    slow = [d['workspace_id'] for d in fleet(2, prefix='ws-t')]
+    emulator.set_faults(stop_delay=60, stop_fails_to_error={'workspace_ids': []})
+    result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': slow, 'wait_timeout': 3})
+    assert result['failed'] is True and result['stopped'] == []
+    assert [f['error_code'] for f in result['failed_workspaces']] == ['WaitTimeout', 'WaitTimeout']
+    assert 'wait_timeout=3' in result['failed_workspaces'][0]['error_message']
+
+
+def test_desktop_stopped_by_someone_else_between_read_and_stop_is_not_a_failure(emulator, run_playbook, outdir):
+    seed(emulator, fleet(3))
+    ids = [d['workspace_id'] for d in fleet(3)]
+    emulator.set_faults(latency_ms={'StopWorkspaces': 1500})
+
+    def other_actor():
+        deadline = time.time() + 60
+        while time.time() < deadline and not emulator.counts().get('DescribeWorkspaces'):
+            time.sleep(0.05)
+        emulator.set_workspace(ids[0], REGION, state='STOPPED')
+
+    actor = threading.Thread(target=other_actor)
+    actor.start()
+    result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': ids, 'wait_timeout': 60})
+    actor.join()
+    assert not result.get('failed'), result
+    assert ids[0] in result['already_stopped'] and sorted(result['stopped']) == sorted(ids[1:])
+    assert ids[0] in stop_requests(emulator)  # we did ask, AWS refused, the re-check explained it
+    assert set(states(emulator).values()) == {'STOPPED'}
+    refused = [c for c in emulator.calls(operation='DescribeWorkspaces') if c['params'].get('WorkspaceIds') == [ids[0]]]
+    assert len(refused) == 1  # exactly one re-describe, of the refused id only
+
+
+def test_transitional_desktops_are_waited_for_then_stopped(emulator, run_playbook, outdir):
+    seed(emulator, [{'workspace_id': 'ws-stopd0001', 'state': 'STOPPED'}, {'workspace_id': 'ws-avail0001'}])
+    emulator.set_faults(start_delay=8)
+    boto = emulator.boto3_client('workspaces', region_name=REGION)
+    boto.start_workspaces(StartWorkspaceRequests=[{'WorkspaceId': 'ws-stopd0001'}])
+    emulator.reset_calls()
+    assert states(emulator)['ws-stopd0001'] == 'STARTING'
+    result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': ['ws-stopd0001', 'ws-avail0001']})
+    assert not result.get('failed'), result
+    assert sorted(result['stopped']) == ['ws-avail0001', 'ws-stopd0001']
+    assert emulator.counts()['StopWorkspaces'] == 2  # the settled one is stopped in a second request
+    # without wait, a transitional desktop is skipped with a reason saying what to do
+    boto.start_workspaces(StartWorkspaceRequests=[{'WorkspaceId': 'ws-stopd0001'}])
+    result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': ['ws-stopd0001'], 'wait': False})
+    assert result['skipped_workspaces'][0]['state'] == 'STARTING' and 'wait=true' in result['skipped_workspaces'][0]['reason']
+
+
+def test_survives_throttling_and_server_errors(emulator, run_playbook, outdir):
+    seed(emulator, fleet(60))
+    ids = [d['workspace_id'] for d in fleet(60)]
+    emulator.set_faults(throttle_rate=0.3, error_rate=0.05, fault_seed=7, stop_delay=0.2)
+    result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': ids})
+    assert not result.get('failed'), result.get('msg')
+    assert sorted(result['stopped']) == sorted(ids)
+    assert set(states(emulator).values()) == {'STOPPED'}
+    assert emulator.call_report()['counts'].get('StopWorkspaces', 0) >= 3
+
+
+def test_module_defaults_group_sets_region_and_endpoint(emulator, run_playbook, outdir):
+    seed(emulator, fleet(2), region='eu-west-1')
+    play = """
+    - hosts: localhost
+      gather_facts: false
+      module_defaults:
+        group/fleetops.workspaces.workspaces:
+          region: eu-west-1
+          endpoint_url: %s
+      tasks:
+        - name: Stop
+          fleetops.workspaces.workspaces_stop:
+            workspace_ids: %s
+            wait: false
+          register: result
+        - name: Check
+          ansible.builtin.assert:
+            that: result.stopped | length == 2
+    """ % (emulator.url, json.dumps([d['workspace_id'] for d in fleet(2)]))
+    run = run_playbook(play, env={'AWS_REGION': 'us-west-2', 'AWS_DEFAULT_REGION': 'us-west-2'})
+    assert run.rc == 0, run
+    assert set(states(emulator, region='eu-west-1').values()) <= {'STOPPING', 'STOPPED'}
