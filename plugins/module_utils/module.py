@@ -26,6 +26,15 @@ STOP_ARGUMENT_SPEC = dict(
 )
 
 
+def warn(module, message):
+    """Warn through the wrapped AnsibleModule.
+
+    amazon.aws 11's AnsibleAWSModule.warn() also copies its warnings into the result as ``warnings=``,
+    which ansible-core 2.19+ shows a second time with a deprecation warning.
+    """
+    getattr(module, '_module', module).warn(message)
+
+
 def run_stop_module():
     module = AnsibleAWSModule(argument_spec=STOP_ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
@@ -53,7 +62,7 @@ def run_stop_module():
         module.fail_json_aws(e, msg='Failed to read or stop WorkSpaces; nothing was stopped')
 
     for warning in ws_results.skip_warnings(result['skipped_workspaces']):
-        module.warn(warning)
+        warn(module, warning)
     if result['failed_workspaces']:
         module.fail_json(msg=ws_results.failure_message(result), **result)
     module.exit_json(**result)
