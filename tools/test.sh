@@ -31,6 +31,13 @@ run_stage() {
 }
 
 in_tree() { (cd "$TREE" && "$@"); }
+in_tree_integration() {
+  # ansible-test passes tests/integration/integration_config.yml to every target as extra vars (its environment is filtered).
+  printf 'emulator_url: %s\n' "$AWS_ENDPOINT_URL" > "$TREE/tests/integration/integration_config.yml"
+  (cd "$TREE" && "$ROOT/.venv/bin/ansible-test" integration --local --python 3.12 --color no)
+}
+export -f in_tree_integration
+export ROOT TREE
 
 sanity() {
   run_stage sanity-core-newest in_tree "$ROOT/.venv/bin/ansible-test" sanity --local --python 3.12 --color no
@@ -43,6 +50,7 @@ units() {
 integration() {
   # pytest exits 5 when it collects nothing: that is a failure here, never hidden.
   run_stage integration .venv/bin/python -m pytest tests/emulator tests/functional tests/reliability -q -p no:cacheprovider -n 2 --dist loadfile
+  run_stage ansible-test-integration tools/with-emulator.sh -- in_tree_integration
 }
 lint() {
   run_stage ansible-lint env ANSIBLE_COLLECTIONS_PATH="$ROOT/.build" .venv/bin/ansible-lint --offline --profile production --nocolor
