@@ -1,0 +1,240 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the fleetops.workspaces project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: workspaces
+short_description: Amazon WorkSpaces inventory source
+version_added: 0.1.0
+description:
+  - Lists Amazon WorkSpaces desktops of one or more regions as inventory hosts, selected with the same filters as
+    M(fleetops.workspaces.workspaces_info).
+  - "Uses a YAML configuration file whose name ends with C(workspaces.yml) or C(workspaces.yaml), containing
+    C(plugin: fleetops.workspaces.workspaces)."
+  - "Every host is in the group C(aws_workspaces), through one child group per region named after it
+    (C(aws_workspaces_us_east_1) for C(us-east-1))."
+  - "Host variables: C(workspace_id), C(region), C(directory_id), C(user_name), C(state), C(running_mode),
+    C(bundle_id), C(computer_name), C(ip_address) (V(null) while the desktop has none), C(workspace_properties),
+    C(workspace_tags) (a dictionary, when tags are read, see O(include_tags)) and, with O(include_connection_status)
+    or O(connection_states), C(connection_state) and C(last_known_user_connection_timestamp)."
+  - The tags are in C(workspace_tags), not C(tags), because C(tags) is a name reserved by Ansible.
+  - "No connection variable (such as C(ansible_host)) is set: these hosts are not meant to be reached over SSH or WinRM.
+    Run tasks for them on the controller (C(delegate_to: localhost)) with the AWS modules, as the role C(fleetops.workspaces.stop) does."
+  - Unknown keys in the configuration file are an error, so that a misspelt filter never widens the selection.
+  - "API calls per region: as for M(fleetops.workspaces.workspaces_info) (C(DescribeWorkspaces), C(GetResources),
+    C(DescribeWorkspacesConnectionStatus)); with O(regions) empty, one C(ec2:DescribeRegions) call first."
+  - "Required IAM actions: C(workspaces:DescribeWorkspaces), C(tag:GetResources) (unless tags are not read),
+    C(workspaces:DescribeWorkspacesConnectionStatus) (when asked for) and, with O(regions) empty, C(ec2:DescribeRegions)."
+options:
+  plugin:
+    description: The name of this plugin; it should always be set to V(fleetops.workspaces.workspaces) for this plugin to recognize it as its own.
+    required: true
+    choices: ['fleetops.workspaces.workspaces']
+    type: str
+  regions:
+    description:
+      - The regions to list desktops in.
+      - When empty, every region enabled for the account (C(ec2:DescribeRegions), as the amazon.aws inventory plugins
+        do) where Amazon WorkSpaces is offered; a region among them whose endpoint cannot be reached is skipped with a warning.
+    type: list
+    elements: str
+    default: []
+  hostnames:
+    description:
+      - How to name each host, as a list of preferences; the first one that has a value for a desktop is used.
+      - Each entry is one of V(workspace_id), V(computer_name), V(ip_address), V(user_name), or V(tag:NAME) for the
+        value of the tag C(NAME).
+      - A desktop with none of them is named by its workspace ID.
+      - V(tag:NAME) needs the tags, so it cannot be combined with O(include_tags=false).
+      - The default, V(workspace_id), is the only name unique across regions and directories. When a name would be
+        shared by several desktops (the same user in two directories, a copied tag), each of them is named by its
+        workspace ID instead, with a warning.
+    type: list
+    elements: str
+    default: [workspace_id]
+extends_documentation_fragment:
+  - fleetops.workspaces.filters
+  - inventory_cache
+  - constructed
+  - amazon.aws.boto3
+  - amazon.aws.common.plugins
+  - amazon.aws.region.plugins
+  - amazon.aws.assume_role.plugins
+notes:
+  - The filters are applied in every region listed; O(workspace_ids) and O(directory_ids) belong to one region each,
+    so they are usually combined with a single entry in O(regions).
+seealso:
+  - module: fleetops.workspaces.workspaces_info
+author:
+  - fleetops.workspaces contributors (@fleetops)
+"""
+
+EXAMPLES = r"""
+# inventory/aws.workspaces.yml: every AutoStop and Manual desktop of two regions that is running
+plugin: fleetops.workspaces.workspaces
+regions:
+  - us-east-1
+  - eu-west-1
+states: [AVAILABLE]
+running_modes: [AUTO_STOP, MANUAL]
+exclude_tags:
+  "autostop:exempt": ~
+
+# inventory/finance.workspaces.yml: one directory, named by computer name, grouped by team tag and running mode
+plugin: fleetops.workspaces.workspaces
+regions: [us-east-1]
+directory_ids: [d-906732325d]
+hostnames: [computer_name, workspace_id]
+include_connection_status: true
+keyed_groups:
+  - key: workspace_tags.team | default('none')
+    prefix: team
+  - key: running_mode
+    prefix: mode
+groups:
+  connected: connection_state == 'CONNECTED'
+compose:
+  owner: user_name | lower
+
+# inventory/all.workspaces.yml: every region where WorkSpaces is offered, cached for an hour
+plugin: fleetops.workspaces.workspaces
+cache: true
+cache_plugin: ansible.builtin.jsonfile
+cache_connection: /tmp/workspaces_inventory
+cache_timeout: 3600
+"""
+
+import difflib
+
+try:
+    import boto3
+    import botocore
+except ImportError:
+    pass  # Reported by AWSInventoryBase.parse (require_aws_sdk)
+
+from ansible.errors import AnsibleError
+from ansible.errors import AnsibleParserError
+from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.amazon.aws.plugins.plugin_utils.inventory import AWSInventoryBase
+
+from ansible_collections.fleetops.workspaces.plugins.module_utils import client as ws_client
+from ansible_collections.fleetops.workspaces.plugins.module_utils import query
+
+GROUP = 'aws_workspaces'
+HOSTVAR_KEYS = (
+    'workspace_id', 'region', 'directory_id', 'user_name', 'state', 'running_mode', 'bundle_id',
+    'computer_name', 'ip_address', 'workspace_properties',
+)
+CONNECTION_KEYS = ('connection_state', 'last_known_user_connection_timestamp')
+
+
+def host_vars(desktop):
+    """The host variables of one desktop (a dict from :func:`query.find_workspaces`)."""
+    variables = {key: desktop.get(key) for key in HOSTVAR_KEYS}
+    if 'tags' in desktop:
+        variables['workspace_tags'] = desktop['tags']
+    for key in CONNECTION_KEYS:
+        if key in desktop:
+            variables[key] = desktop[key]
+    return variables
+
+
+def unknown_keys(config, definitions):
+    """Messages for configuration keys that are neither an option nor an alias, with the closest valid name."""
+    known = set(definitions)
+    for definition in definitions.values():
+        known.update(definition.get('aliases') or [])
+    messages = []
+    for key in sorted(set(config) - known, key=str):
+        close = difflib.get_close_matches(str(key), sorted(known), n=1)
+        messages.append('%r%s' % (key, ' (did you mean %r?)' % close[0] if close else ''))
+    return messages
+
+
+def workspaces_regions(enabled, offered):
+    """Keep the enabled regions where WorkSpaces is offered (all of them when the offer is not known)."""
+    if not offered:
+        return list(enabled)
+    offered = set(offered)
+    return [region for region in enabled if region in offered]
+
+
+class InventoryModule(AWSInventoryBase):
+    NAME = 'fleetops.workspaces.workspaces'
+    INVENTORY_FILE_SUFFIXES = ('workspaces.yml', 'workspaces.yaml')
+
+    def __init__(self):
+        super().__init__()
+        self.filters = None
+
+    def _read_config_data(self, path):
+        config = super()._read_config_data(path)
+        unknown = unknown_keys(config, self.option_definitions)
+        if unknown:
+            raise AnsibleParserError(
+                '%s: unknown option(s) %s for the %s inventory plugin; see ansible-doc -t inventory %s for the options'
+                % (to_native(path), ', '.join(unknown), self.NAME, self.NAME)
+            )
+        self.filters = self._filters()  # before any AWS call, including assume_role_arn's
+        return config
+
+    def _filters(self):
+        filters, errors = query.normalize_filters({option: self.get_option(option) for option in query.FILTER_ARGUMENT_SPEC})
+        errors.extend(query.validate_hostnames(self.get_option('hostnames'), query.needs_tags(filters)))
+        if errors:
+            raise AnsibleParserError('Invalid %s inventory configuration, nothing was queried: %s' % (self.NAME, '; '.join(errors)))
+        return filters
+
+    def _regions(self):
+        """(regions, discovered): the configured regions, else the enabled ones where WorkSpaces is offered."""
+        if self.get_option('regions'):
+            return self.get_option('regions'), False
+        offered = boto3.session.Session().get_available_regions('workspaces')
+        return workspaces_regions(self._boto3_regions('workspaces'), offered), True
+
+    def _query(self, filters):
+        desktops = []
+        if query.matches_nothing(filters):
+            return desktops
+        regions, discovered = self._regions()
+        retry = ws_client.retry_decorator()
+        for region in regions:
+            workspaces_client = self.client('workspaces', region=region, retry_decorator=retry)
+            tagging_client = self.client('resourcegroupstaggingapi', region=region, retry_decorator=retry)
+            try:
+                desktops.extend(query.find_workspaces(workspaces_client, tagging_client, region, filters))
+            except botocore.exceptions.EndpointConnectionError as e:
+                if not discovered:
+                    raise AnsibleError('Failed to list WorkSpaces in %s (is WorkSpaces offered there?): %s' % (region, to_native(e)))
+                self.warn('Skipping region %s, its WorkSpaces endpoint cannot be reached: %s' % (region, to_native(e)))
+            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+                raise AnsibleError('Failed to list WorkSpaces in %s: %s' % (region, to_native(e)))
+        return sorted(desktops, key=lambda d: (d['region'], d['workspace_id']))
+
+    def _populate(self, desktops):
+        self.inventory.add_group(GROUP)
+        names, duplicates = query.assign_hostnames(desktops, self.get_option('hostnames'))
+        if duplicates:
+            self.warn('Several desktops would be named %s; each of them is named by its workspace ID instead' % ', '.join(duplicates))
+        strict = self.get_option('strict')
+        for desktop in desktops:
+            hostname = names[desktop['workspace_id']]
+            region_group = self.inventory.add_group(query.region_group(desktop['region'], GROUP))
+            self.inventory.add_child(GROUP, region_group)
+            self.inventory.add_host(hostname, group=region_group)
+            variables = host_vars(desktop)
+            for key, value in variables.items():
+                self.inventory.set_variable(hostname, key, value)
+            self._set_composite_vars(self.get_option('compose'), variables, hostname, strict=strict)
+            self._add_host_to_composed_groups(self.get_option('groups'), variables, hostname, strict=strict)
+            self._add_host_to_keyed_groups(self.get_option('keyed_groups'), variables, hostname, strict=strict)
+
+    def parse(self, inventory, loader, path, cache=True):
+        super().parse(inventory, loader, path, cache=cache)
+        cached, desktops = self.get_cached_result(path, cache)
+        if not cached:
+            desktops = self._query(self.filters)
+            self.update_cached_result(path, cache, desktops)
+        self._populate(desktops)

@@ -1,0 +1,35 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the fleetops.workspaces project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The body of the workspaces_info module: validate the filters, query one region, return the desktops."""
+from __future__ import annotations
+
+try:
+    import botocore
+except ImportError:
+    pass  # Handled by AnsibleAWSModule
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.fleetops.workspaces.plugins.module_utils import client as ws_client
+from ansible_collections.fleetops.workspaces.plugins.module_utils import query
+
+INFO_ARGUMENT_SPEC = dict(query.FILTER_ARGUMENT_SPEC)
+
+
+def run_info_module():
+    module = AnsibleAWSModule(argument_spec=INFO_ARGUMENT_SPEC, supports_check_mode=True)
+    filters, errors = query.normalize_filters(module.params)
+    if errors:
+        module.fail_json(msg='Invalid parameters, nothing was queried: ' + '; '.join(errors))
+
+    workspaces = []
+    if not query.matches_nothing(filters):
+        retry = ws_client.retry_decorator()
+        workspaces_client = module.client('workspaces', retry_decorator=retry)
+        tagging_client = module.client('resourcegroupstaggingapi', retry_decorator=retry) if query.needs_tags(filters) else None
+        try:
+            workspaces = query.find_workspaces(workspaces_client, tagging_client, module.region, filters)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            module.fail_json_aws(e, msg='Failed to list WorkSpaces in %s' % module.region)
+    module.exit_json(changed=False, workspaces=workspaces, count=len(workspaces))
