@@ -56,7 +56,7 @@ lint() {
   run_stage ansible-lint env ANSIBLE_COLLECTIONS_PATH="$ROOT/.build" .venv/bin/ansible-lint --offline --profile production --nocolor
 }
 docs-lint() {
-  run_stage docs-lint env ANSIBLE_COLLECTIONS_PATH="$ROOT/.build" .venv/bin/antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck "$TREE"
+  run_stage docs-lint env PATH="$ROOT/.venv/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$ROOT/.build" .venv/bin/antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck --validate-collection-refs all "$TREE"
   run_stage changelog-lint in_tree "$ROOT/.venv/bin/antsibull-changelog" lint
 }
 bench-quick() {

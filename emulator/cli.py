@@ -1,0 +1,199 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the fleetops.workspaces project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Command line: ``python -m emulator serve|seed|calls|faults|reset|workspaces|health``."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+from emulator.client import EmulatorClient, EmulatorError, load_spec
+
+
+def _op_value(text: str) -> tuple[str, float]:
+    operation, sep, value = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"expected OPERATION=VALUE, got {text!r}")
+    return operation, float(value)
+
+
+def _add_fault_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("faults (AWS API calls only, never /_emulator/)")
+    group.add_argument("--latency-ms", type=float, help="added latency per API call, milliseconds")
+    group.add_argument("--throttle-rate", type=float, help="probability of ThrottlingException for every operation")
+    group.add_argument("--error-rate", type=float, help="probability of an HTTP 5xx (500 InternalFailure / 503 ServiceUnavailable)")
+    group.add_argument("--throttle", type=_op_value, action="append", metavar="OP=P", help="throttling probability for one operation")
+    group.add_argument("--error", type=_op_value, action="append", metavar="OP=P", help="5xx probability for one operation")
+    group.add_argument("--latency", type=_op_value, action="append", metavar="OP=MS", help="latency for one operation")
+    group.add_argument("--fault-seed", type=int, help="seed of the fault RNG (reproducible faults)")
+    group.add_argument("--stop-fails-to-error", type=float, metavar="P", help="probability that an accepted stop ends in ERROR")
+    group.add_argument("--stop-fails-ids", metavar="ID,ID", help="desktops whose accepted stop ends in ERROR")
+    group.add_argument("--stop-delay", type=float, help="seconds STOPPING lasts (default 0.5)")
+    group.add_argument("--start-delay", type=float, help="seconds STARTING lasts (default 0.5)")
+    group.add_argument("--reboot-delay", type=float, help="seconds REBOOTING lasts (default 0.5)")
+
+
+def fault_settings(args: argparse.Namespace) -> dict[str, Any]:
+    settings: dict[str, Any] = {}
+    for flag, key in (("latency_ms", "latency_ms"), ("throttle_rate", "throttle_rate"), ("error_rate", "error_rate"),
+                      ("fault_seed", "fault_seed"), ("stop_delay", "stop_delay"), ("start_delay", "start_delay"),
+                      ("reboot_delay", "reboot_delay")):
+        if getattr(args, flag) is not None:
+            settings[key] = getattr(args, flag)
+    for flag, key in (("throttle", "throttle"), ("error", "errors"), ("latency", "latency_ms")):
+        if getattr(args, flag):
+            table = settings[key] if isinstance(settings.get(key), dict) else ({"*": settings[key]} if key in settings else {})
+            table.update(dict(getattr(args, flag)))
+            settings[key] = table
+    stop_fails: dict[str, Any] = {}
+    if args.stop_fails_to_error is not None:
+        stop_fails["probability"] = args.stop_fails_to_error
+    if args.stop_fails_ids:
+        stop_fails["workspace_ids"] = [i.strip() for i in args.stop_fails_ids.split(",") if i.strip()]
+    if stop_fails:
+        settings["stop_fails_to_error"] = stop_fails
+    return settings
+
+
+def _write_file(path: str, text: str) -> None:
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    # Imported here so that the client-side commands do not load moto.
+    from emulator.seed import seed  # pylint: disable=import-outside-toplevel
+    from emulator.server import EmulatorServer, configure  # pylint: disable=import-outside-toplevel
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    configure(fault_settings(args))
+    server = EmulatorServer(args.host, args.port, verbose=args.verbose)
+    server.start()
+    try:
+        if args.seed_file:
+            result = seed(load_spec(args.seed_file))
+            print(f"seeded {result['count']} desktops", file=sys.stderr)
+        url = server.url
+        if args.url_file:
+            _write_file(args.url_file, url + "\n")
+        if args.pid_file:
+            _write_file(args.pid_file, f"{os.getpid()}\n")
+        print(f"EMULATOR_URL={url}", flush=True)
+        while not stop.wait(0.1):
+            pass
+    finally:
+        server.stop()
+        for path in (args.pid_file, args.url_file):
+            if path and os.path.exists(path):
+                os.unlink(path)
+    return 0
+
+
+def _print(data: Any) -> None:
+    print(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    result = EmulatorClient(args.url).seed(load_spec(args.file))
+    if args.full:
+        _print(result)
+    else:
+        _print({"count": result["count"], "directories": result["directories"]})
+    return 0
+
+
+def cmd_calls(args: argparse.Namespace) -> int:
+    client = EmulatorClient(args.url)
+    report = client.call_report(operation=args.operation)
+    _print(report if args.full else {"counts": report["counts"], "counts_ok": report["counts_ok"]})
+    if args.reset:
+        client.reset_calls()
+    return 0
+
+
+def cmd_faults(args: argparse.Namespace) -> int:
+    client = EmulatorClient(args.url)
+    settings = fault_settings(args)
+    if args.clear:
+        settings["clear"] = True
+    _print(client.set_faults(**settings) if settings else client.get_faults())
+    return 0
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    _print(EmulatorClient(args.url).reset())
+    return 0
+
+
+def cmd_workspaces(args: argparse.Namespace) -> int:
+    _print(EmulatorClient(args.url).workspaces(region=args.region))
+    return 0
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    _print(EmulatorClient(args.url).health())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m emulator", description="Offline Amazon WorkSpaces emulator (a moto extension).")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the server until SIGTERM/SIGINT; prints EMULATOR_URL=... when ready")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    serve.add_argument("--seed-file", help="YAML or JSON seed spec loaded before the URL is printed")
+    serve.add_argument("--url-file", help="also write the URL to this file")
+    serve.add_argument("--pid-file", help="write the process id to this file")
+    serve.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    _add_fault_options(serve)
+    serve.set_defaults(func=cmd_serve)
+
+    url_help = "emulator URL (default: $EMULATOR_URL)"
+    default_url = os.environ.get("EMULATOR_URL")
+
+    def client_parser(name: str, text: str) -> argparse.ArgumentParser:
+        child = sub.add_parser(name, help=text)
+        child.add_argument("--url", default=default_url, required=default_url is None, help=url_help)
+        return child
+
+    seed_cmd = client_parser("seed", "seed a fleet from a YAML/JSON spec")
+    seed_cmd.add_argument("file")
+    seed_cmd.add_argument("--full", action="store_true", help="print every created desktop")
+    seed_cmd.set_defaults(func=cmd_seed)
+
+    calls = client_parser("calls", "print the call counts (or the whole log with --full)")
+    calls.add_argument("--operation", help="only this operation")
+    calls.add_argument("--full", action="store_true", help="print every logged call")
+    calls.add_argument("--reset", action="store_true", help="clear the log after printing")
+    calls.set_defaults(func=cmd_calls)
+
+    faults = client_parser("faults", "set fault settings (merged into the current ones); no option prints them")
+    faults.add_argument("--clear", action="store_true", help="start from no faults")
+    _add_fault_options(faults)
+    faults.set_defaults(func=cmd_faults)
+
+    client_parser("reset", "drop all desktops, directories and tags; restore start-up faults; clear the call log").set_defaults(func=cmd_reset)
+    workspaces = client_parser("workspaces", "print every desktop (ground truth)")
+    workspaces.add_argument("--region")
+    workspaces.set_defaults(func=cmd_workspaces)
+    client_parser("health", "check the server").set_defaults(func=cmd_health)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (EmulatorError, OSError, RuntimeError, ValueError) as exc:
+        print(f"emulator: {exc}", file=sys.stderr)
+        return 1
