@@ -243,7 +243,7 @@ class EmulatedWorkSpacesBackend(WorkSpacesBackend):
                 self.workspaces[plain.workspace_id] = EmulatedWorkspace.adopt(plain)
         return failed, pending
 
-    def describe_workspaces(  # pylint: disable=arguments-differ,too-many-arguments,too-many-positional-arguments
+    def describe_workspaces(  # pylint: disable=arguments-differ,too-many-arguments,unknown-option-value,too-many-positional-arguments
         self,
         workspace_ids: list[str] | None,
         directory_id: str | None,
