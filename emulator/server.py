@@ -69,6 +69,14 @@ def identify(environ: dict[str, Any]) -> dict[str, Any] | None:
     return {"service": service, "operation": operation or environ.get("PATH_INFO", ""), "region": region, "params": params}
 
 
+def _access_key_id(authorization: str) -> str | None:
+    """The access key id of a SigV4 ``Authorization`` header (``... Credential=AKID/date/region/service/aws4_request, ...``)."""
+    marker = "Credential="
+    if marker not in authorization:
+        return None
+    return authorization.split(marker, 1)[1].split("/", 1)[0] or None
+
+
 def _status_line(status: int) -> str:
     try:
         return f"{status} {HTTPStatus(status).phrase}"
@@ -146,6 +154,9 @@ class EmulatorApp:
             "status": status,
             "injected": fault is not None,
             "duration_ms": round((wall() - received) * 1000, 3),
+            # Who signed it (the access key id is not a secret) and whether an STS session token came along (never its value).
+            "access_key_id": _access_key_id(environ.get("HTTP_AUTHORIZATION", "")),
+            "session_token_sent": bool(environ.get("HTTP_X_AMZ_SECURITY_TOKEN")),
         })
         return status, headers, body
 

@@ -53,6 +53,19 @@ options:
     type: list
     elements: str
     default: [workspace_id]
+  session_token:
+    description:
+      - AWS STS session token for use with temporary credentials.
+      - See the AWS documentation for more information about access tokens
+        U(https://docs.aws.amazon.com/general/latest/gr/aws-sec-cred-types.html#access-keys-and-secret-access-keys).
+      - The O(session_token) and O(profile) options are mutually exclusive.
+      - Besides C(AWS_SESSION_TOKEN), C(AWS_SECURITY_TOKEN) is read too, the variable that the AWX / Automation Controller
+        "Amazon Web Services" credential sets.
+    type: str
+    aliases: ['aws_session_token']
+    env:
+      - name: AWS_SESSION_TOKEN
+      - name: AWS_SECURITY_TOKEN
 extends_documentation_fragment:
   - fleetops.workspaces.filters
   - inventory_cache
@@ -81,6 +94,7 @@ running_modes: [AUTO_STOP, MANUAL]
 exclude_tags:
   "autostop:exempt": ~
 
+---
 # inventory/finance.workspaces.yml: one directory, named by computer name, grouped by team tag and running mode
 plugin: fleetops.workspaces.workspaces
 regions: [us-east-1]
@@ -97,6 +111,7 @@ groups:
 compose:
   owner: user_name | lower
 
+---
 # inventory/all.workspaces.yml: every region where WorkSpaces is offered, cached for an hour
 plugin: fleetops.workspaces.workspaces
 cache: true

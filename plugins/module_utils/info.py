@@ -9,16 +9,15 @@ try:
 except ImportError:
     pass  # Handled by AnsibleAWSModule
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-
 from ansible_collections.fleetops.workspaces.plugins.module_utils import client as ws_client
 from ansible_collections.fleetops.workspaces.plugins.module_utils import query
+from ansible_collections.fleetops.workspaces.plugins.module_utils.module import aws_module
 
 INFO_ARGUMENT_SPEC = dict(query.FILTER_ARGUMENT_SPEC)
 
 
 def run_info_module():
-    module = AnsibleAWSModule(argument_spec=INFO_ARGUMENT_SPEC, supports_check_mode=True)
+    module = aws_module(INFO_ARGUMENT_SPEC, supports_check_mode=True)
     filters, errors = query.normalize_filters(module.params)
     if errors:
         module.fail_json(msg='Invalid parameters, nothing was queried: ' + '; '.join(errors))

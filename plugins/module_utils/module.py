@@ -9,13 +9,35 @@ try:
 except ImportError:
     pass  # Handled by AnsibleAWSModule
 
+from ansible.module_utils.basic import env_fallback
+
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
 
 from ansible_collections.fleetops.workspaces.plugins.module_utils import client as ws_client
 from ansible_collections.fleetops.workspaces.plugins.module_utils import results as ws_results
 from ansible_collections.fleetops.workspaces.plugins.module_utils.plan import validate_workspace_ids
 from ansible_collections.fleetops.workspaces.plugins.module_utils.stop import MissingWorkspacesError
 from ansible_collections.fleetops.workspaces.plugins.module_utils.stop import StopRun
+
+# AWX's "Amazon Web Services" credential exports the STS token as AWS_SECURITY_TOKEN, which amazon.aws 10+
+# no longer reads for modules; without it a temporary key would be sent without its token and rejected.
+SESSION_TOKEN_ENV = ['AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN']
+
+
+def connection_argument_spec():
+    """amazon.aws's connection options, with AWS_SECURITY_TOKEN also read for session_token."""
+    token = dict(aws_argument_spec()['session_token'])
+    token['fallback'] = (env_fallback, SESSION_TOKEN_ENV)
+    return {'session_token': token}
+
+
+def aws_module(argument_spec, **kwargs):
+    """AnsibleAWSModule with the collection's connection options merged in."""
+    spec = connection_argument_spec()
+    spec.update(argument_spec)
+    return AnsibleAWSModule(argument_spec=spec, **kwargs)
+
 
 STOP_ARGUMENT_SPEC = dict(
     workspace_ids=dict(type='list', elements='str', required=True),
@@ -36,7 +58,7 @@ def warn(module, message):
 
 
 def run_stop_module():
-    module = AnsibleAWSModule(argument_spec=STOP_ARGUMENT_SPEC, supports_check_mode=True)
+    module = aws_module(STOP_ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
 
     workspace_ids, errors = validate_workspace_ids(params['workspace_ids'])

@@ -1,0 +1,397 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the fleetops.workspaces project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The role fleetops.workspaces.stop and the playbook fleetops.workspaces.stop_workspaces, run with ansible-playbook
+against the emulator: each way of selecting, the check-mode preview, every safety rail (each test fails when its rail
+is removed), failure handling across regions, and the IAM policy (every call of every test must be allowed by it)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+IAM_POLICY = os.path.join(REPO, 'docs', 'iam-policy.json')
+
+# Emulator call-log service -> IAM service prefix.
+IAM_PREFIX = {'workspaces': 'workspaces', 'tagging': 'tag', 'ec2': 'ec2'}
+READ_ONLY = ('Describe', 'Get', 'List')
+KEEP = 'fleetops:keep-running'
+
+# Two regions, three directories. ws-keep* carry the opt-out tag, ws-conn* have a connected user.
+FLEET = {
+    'us-east-1': [
+        {'workspace_id': 'ws-blue00001', 'directory_id': 'd-1111111111', 'tags': {'Team': 'blue'}},
+        {'workspace_id': 'ws-blue00002', 'directory_id': 'd-1111111111', 'tags': {'Team': 'blue', 'Env': 'prod'}},
+        {'workspace_id': 'ws-keep00001', 'directory_id': 'd-1111111111', 'tags': {'Team': 'blue', KEEP: ''}},
+        {'workspace_id': 'ws-conn00001', 'directory_id': 'd-1111111111', 'tags': {'Team': 'blue'}, 'connection_state': 'CONNECTED'},
+        {'workspace_id': 'ws-red000001', 'directory_id': 'd-2222222222', 'tags': {'Team': 'red'}},
+        {'workspace_id': 'ws-stopd0001', 'directory_id': 'd-2222222222', 'tags': {'Team': 'blue'}, 'state': 'STOPPED'},
+    ],
+    'eu-west-1': [
+        {'workspace_id': 'ws-blue00003', 'directory_id': 'd-3333333333', 'tags': {'Team': 'blue'}},
+        {'workspace_id': 'ws-red000002', 'directory_id': 'd-3333333333', 'tags': {'Team': 'red'}},
+        {'workspace_id': 'ws-keep00002', 'directory_id': 'd-3333333333', 'tags': {KEEP: 'until-friday'}},
+    ],
+}
+REGIONS = ['us-east-1', 'eu-west-1']
+STOPPED_OR_STOPPING = ('STOPPED', 'STOPPING')
+
+# Runs the role (through include_role, so that the test can read workspaces_stop_result even when the role fails).
+ROLE_PLAY = """
+- name: Run the role and save its result
+  hosts: "{{ workspaces_stop_hosts | default('localhost', true) }}"
+  gather_facts: false
+  connection: local
+  tasks:
+    - name: Run fleetops.workspaces.stop
+      block:
+        - name: Stop
+          ansible.builtin.include_role:
+            name: fleetops.workspaces.stop
+      always:
+        - name: Save workspaces_stop_result
+          ansible.builtin.copy:
+            content: "{{ workspaces_stop_result | default({}) | to_json }}"
+            dest: "%s"
+            mode: "0644"
+          delegate_to: localhost
+          run_once: true
+          check_mode: false
+          diff: false
+"""
+
+
+# -- helpers -------------------------------------------------------------------------------------------------------
+def seed(emulator, fleet=None):
+    fleet = FLEET if fleet is None else fleet
+    emulator.seed({'regions': {region: {'workspaces': [dict(d) for d in desktops]} for region, desktops in fleet.items()}})
+    emulator.reset_calls()
+
+
+def policy_actions():
+    with open(IAM_POLICY, encoding='utf-8') as handle:
+        policy = json.load(handle)
+    actions = set()
+    for statement in policy['Statement']:
+        listed = statement['Action']
+        actions.update([listed] if isinstance(listed, str) else listed)
+    return actions
+
+
+def iam_actions(calls):
+    unknown = [c for c in calls if c['service'] not in IAM_PREFIX]
+    assert not unknown, 'calls to an unexpected service: %r' % unknown[:3]
+    return {'%s:%s' % (IAM_PREFIX[c['service']], c['operation']) for c in calls}
+
+
+def stop_requests(emulator):
+    """[(region, [ids])] of every StopWorkspaces call."""
+    return [(c['region'], [r['WorkspaceId'] for r in c['params']['StopWorkspaceRequests']]) for c in emulator.calls(operation='StopWorkspaces')]
+
+
+def stopped_ids(emulator):
+    return sorted(w for _region, ids in stop_requests(emulator) for w in ids)
+
+
+def mutating_calls(emulator):
+    return [c['operation'] for c in emulator.calls() if not c['operation'].startswith(READ_ONLY)]
+
+
+def states(emulator):
+    return {w['workspace_id']: w['state'] for w in emulator.workspaces()}
+
+
+def ids_of(fleet=None, region=None):
+    fleet = FLEET if fleet is None else fleet
+    return sorted(d['workspace_id'] for r, desktops in fleet.items() if region in (None, r) for d in desktops)
+
+
+def write_inventory(tmp_path, regions=REGIONS):
+    path = tmp_path / 'aws.workspaces.yml'
+    path.write_text('plugin: fleetops.workspaces.workspaces\nregions: %s\n' % json.dumps(regions))
+    return str(path)
+
+
+def run_role(run_playbook, outdir, extra_vars, **kwargs):
+    """Run the role; returns (run, workspaces_stop_result or {})."""
+    result_path = outdir / 'result.json'
+    run = run_playbook(ROLE_PLAY % result_path, extra_vars=extra_vars, **kwargs)
+    result = json.loads(result_path.read_text()) if result_path.exists() else {}
+    return run, result
+
+
+def error_text(run):
+    return run.stdout + run.stderr
+
+
+@pytest.fixture(autouse=True)
+def iam_policy_covers_every_call(emulator):
+    """After each test: every AWS call it made is allowed by docs/iam-policy.json."""
+    yield
+    missing = iam_actions(emulator.calls()) - policy_actions()
+    assert not missing, 'docs/iam-policy.json lacks actions this test called: %s' % sorted(missing)
+
+
+# -- selecting -------------------------------------------------------------------------------------------------------
+def test_playbook_stops_by_tag_in_every_region(emulator, run_playbook):
+    """The collection playbook by FQCN, selector mode: one workspaces_info and one workspaces_stop call per region."""
+    seed(emulator)
+    run = run_playbook('fleetops.workspaces.stop_workspaces', extra_vars={
+        'workspaces_stop_regions': REGIONS, 'workspaces_stop_tags': {'Team': 'blue'}})
+    assert run.rc == 0, run
+
+    after = states(emulator)
+    assert {w: after[w] for w in ('ws-blue00001', 'ws-blue00002', 'ws-blue00003')} == dict.fromkeys(('ws-blue00001', 'ws-blue00002', 'ws-blue00003'), 'STOPPED')
+    for untouched in ('ws-red000001', 'ws-red000002', 'ws-keep00001', 'ws-keep00002', 'ws-conn00001'):
+        assert after[untouched] == 'AVAILABLE', untouched
+    # One StopWorkspaces per region, never one per desktop; the excluded and the connected desktops are never sent.
+    assert sorted(stop_requests(emulator)) == [('eu-west-1', ['ws-blue00003']), ('us-east-1', ['ws-blue00001', 'ws-blue00002'])]
+    assert 'ws-keep00001' not in stopped_ids(emulator) and 'ws-conn00001' not in stopped_ids(emulator)
+    counts = emulator.counts()
+    assert counts['GetResources'] >= 2 and counts['StopWorkspaces'] == 2
+    # The readable summary.
+    assert 'selectors mode: 6 selected, 1 excluded by tag' in run.stdout
+    assert 'us-east-1: stopped 2, already stopped 1, skipped 1 (a user is connected' in run.stdout
+    assert 'eu-west-1: stopped 1, already stopped 0, skipped 0' in run.stdout
+
+
+def test_role_stops_by_directory(emulator, run_playbook, outdir):
+    seed(emulator)
+    run, result = run_role(run_playbook, outdir, {
+        'workspaces_stop_regions': ['us-east-1'], 'workspaces_stop_directory_ids': ['d-2222222222'], 'workspaces_stop_wait': False})
+    assert run.rc == 0, run
+    assert stopped_ids(emulator) == ['ws-red000001']
+    assert states(emulator)['ws-red000001'] in STOPPED_OR_STOPPING
+    assert states(emulator)['ws-blue00001'] == 'AVAILABLE'
+    region = result['regions']['us-east-1']
+    assert region['stopped'] == ['ws-red000001'] and region['already_stopped'] == ['ws-stopd0001']
+    assert result['mode'] == 'selectors' and result['totals']['stopped'] == 1 and result['totals']['already_stopped'] == 1
+    assert result['totals']['failed'] == 0 and result['failed_regions'] == []
+
+
+def test_role_stops_explicit_ids_across_regions(emulator, run_playbook, outdir):
+    seed(emulator)
+    run, result = run_role(run_playbook, outdir, {
+        'workspaces_stop_regions': REGIONS, 'workspaces_stop_workspace_ids': ['ws-red000001', 'ws-red000002'], 'workspaces_stop_wait': False})
+    assert run.rc == 0, run
+    assert sorted(stop_requests(emulator)) == [('eu-west-1', ['ws-red000002']), ('us-east-1', ['ws-red000001'])]
+    assert result['totals']['stopped'] == 2 and sorted(result['regions']) == sorted(REGIONS)
+
+
+def test_unknown_id_fails_before_any_stop(emulator, run_playbook, outdir):
+    seed(emulator)
+    run, result = run_role(run_playbook, outdir, {
+        'workspaces_stop_regions': REGIONS, 'workspaces_stop_workspace_ids': ['ws-red000001', 'ws-nothere01']})
+    assert run.rc != 0, run
+    assert '1 requested WorkSpaces were not found in us-east-1, eu-west-1' in error_text(run)
+    assert 'ws-nothere01' in error_text(run) and 'workspaces_stop_ignore_missing=true' in error_text(run)
+    assert mutating_calls(emulator) == []
+
+
+def test_unknown_id_with_ignore_missing_stops_the_others(emulator, run_playbook, outdir):
+    seed(emulator)
+    run, result = run_role(run_playbook, outdir, {
+        'workspaces_stop_regions': REGIONS, 'workspaces_stop_workspace_ids': ['ws-red000001', 'ws-nothere01'],
+        'workspaces_stop_ignore_missing': True, 'workspaces_stop_wait': False})
+    assert run.rc == 0, run
+    assert stopped_ids(emulator) == ['ws-red000001']
+    assert result['not_found'] == ['ws-nothere01'] and result['totals']['not_found'] == 1
+
+
+def test_inventory_mode_stops_exactly_the_limited_hosts(emulator, run_playbook, outdir, tmp_path):
+    """hosts from the inventory plugin, narrowed by --limit: those and only those, one call per region."""
+    seed(emulator)
+    inventory = write_inventory(tmp_path)
+    limit = 'aws_workspaces_eu_west_1:ws-blue00001:ws-keep00001'
+    run, result = run_role(run_playbook, outdir, {'workspaces_stop_hosts': 'aws_workspaces', 'workspaces_stop_wait': False},
+                           inventory=inventory, args=('--limit', limit))
+    assert run.rc == 0, run
+    # ws-keep00001 and ws-keep00002 are in the limit but carry the opt-out tag (read from the workspace_tags hostvar).
+    assert sorted(stop_requests(emulator)) == [('eu-west-1', ['ws-blue00003', 'ws-red000002']), ('us-east-1', ['ws-blue00001'])]
+    assert result['mode'] == 'inventory'
+    assert sorted(e['workspace_id'] for e in result['excluded']) == ['ws-keep00001', 'ws-keep00002']
+    assert result['totals']['selected'] == 5
+    # Selection came from the inventory: no workspaces_info query by the role (only the inventory's own reads).
+    assert emulator.counts()['StopWorkspaces'] == 2
+    after = states(emulator)
+    assert after['ws-blue00002'] == after['ws-red000001'] == after['ws-keep00001'] == after['ws-keep00002'] == 'AVAILABLE'
+
+
+def test_inventory_mode_narrowed_by_selectors(emulator, run_playbook, outdir, tmp_path):
+    """In inventory mode the selector variables only narrow the play's hosts (here: tag Team=red, one region)."""
+    seed(emulator)
+    run, result = run_role(run_playbook, outdir, {
+        'workspaces_stop_hosts': 'aws_workspaces', 'workspaces_stop_tags': 'Team=red', 'workspaces_stop_regions': 'eu-west-1',
+        'workspaces_stop_wait': False}, inventory=write_inventory(tmp_path))
+    assert run.rc == 0, run
+    assert stop_requests(emulator) == [('eu-west-1', ['ws-red000002'])]
+    assert result['totals']['selected'] == 1
+
+
+# -- preview -----------------------------------------------------------------------------------------------------------
+def test_check_mode_previews_the_plan_without_stopping(emulator, run_playbook, tmp_path):
+    seed(emulator)
+    before = states(emulator)
+    run = run_playbook('fleetops.workspaces.stop_workspaces', check=True, diff=True, inventory=write_inventory(tmp_path),
+                       extra_vars={'workspaces_stop_hosts': 'aws_workspaces', 'workspaces_stop_tags': {'Team': 'blue'}})
+    assert run.rc == 0, run
+    assert mutating_calls(emulator) == []
+    assert states(emulator) == before
+    assert 'PREVIEW (check mode), nothing was stopped - inventory mode' in run.stdout
+    assert 'us-east-1 would stop: ws-blue00001, ws-blue00002' in run.stdout
+    assert 'eu-west-1 would stop: ws-blue00003' in run.stdout
+    assert '"state": "AVAILABLE"' in run.stdout and '+        "state": "STOPPED"' in run.stdout  # --diff, per desktop
+
+
+# -- safety rails ------------------------------------------------------------------------------------------------------
+def test_no_selector_is_refused_without_any_call(emulator, run_playbook):
+    seed(emulator)
+    run = run_playbook('fleetops.workspaces.stop_workspaces', extra_vars={'workspaces_stop_regions': REGIONS})
+    assert run.rc != 0, run
+    text = error_text(run)
+    assert 'No WorkSpaces selected, nothing was stopped (no AWS call was made)' in text
+    for variable in ('workspaces_stop_workspace_ids', 'workspaces_stop_directory_ids', 'workspaces_stop_tags', 'workspaces_stop_allow_all=true'):
+        assert variable in text
+    assert emulator.calls() == []
+
+
+def test_allow_all_stops_every_desktop_of_the_regions_but_the_excluded(emulator, run_playbook, outdir):
+    seed(emulator)
+    run, result = run_role(run_playbook, outdir, {
+        'workspaces_stop_regions': ['eu-west-1'], 'workspaces_stop_allow_all': True, 'workspaces_stop_wait': False})
+    assert run.rc == 0, run
+    assert stopped_ids(emulator) == ['ws-blue00003', 'ws-red000002']
+    assert [e['workspace_id'] for e in result['excluded']] == ['ws-keep00002']
+
+
+def test_exclude_tag_wins_over_explicit_ids(emulator, run_playbook, outdir):
+    """The opt-out tag (any value, even empty) beats being asked for by ID."""
+    seed(emulator)
+    run, result = run_role(run_playbook, outdir, {
+        'workspaces_stop_regions': REGIONS, 'workspaces_stop_workspace_ids': ['ws-keep00001', 'ws-keep00002', 'ws-blue00001'],
+        'workspaces_stop_wait': False})
+    assert run.rc == 0, run
+    assert stopped_ids(emulator) == ['ws-blue00001']
+    assert sorted((e['workspace_id'], tuple(e['excluded_by'])) for e in result['excluded']) == [('ws-keep00001', (KEEP,)), ('ws-keep00002', (KEEP,))]
+    assert 'excluded by tag: ws-keep00001, ws-keep00002' in run.stdout or 'excluded by tag: ws-keep00002, ws-keep00001' in run.stdout
+
+
+def test_custom_exclude_tags_as_survey_text(emulator, run_playbook, outdir):
+    """exclude_tags given as AWX survey text: Key=value entries match that value only, a bare key any value."""
+    seed(emulator)
+    run, result = run_role(run_playbook, outdir, {
+        'workspaces_stop_regions': 'us-east-1', 'workspaces_stop_tags': 'Team=blue', 'workspaces_stop_exclude_tags': 'Env=prod, fleetops:keep-running',
+        'workspaces_stop_skip_connected': 'false', 'workspaces_stop_wait': 'false'})
+    assert run.rc == 0, run
+    assert stopped_ids(emulator) == ['ws-blue00001', 'ws-conn00001']
+    assert sorted(e['workspace_id'] for e in result['excluded']) == ['ws-blue00002', 'ws-keep00001']
+
+
+def test_connected_user_is_skipped(emulator, run_playbook, outdir):
+    seed(emulator)
+    run, result = run_role(run_playbook, outdir, {
+        'workspaces_stop_regions': ['us-east-1'], 'workspaces_stop_workspace_ids': ['ws-conn00001', 'ws-blue00001'], 'workspaces_stop_wait': False})
+    assert run.rc == 0, run
+    assert stopped_ids(emulator) == ['ws-blue00001']
+    assert states(emulator)['ws-conn00001'] == 'AVAILABLE'
+    skipped = result['regions']['us-east-1']['skipped_workspaces']
+    assert [s['workspace_id'] for s in skipped] == ['ws-conn00001'] and 'connected' in skipped[0]['reason']
+    assert 'skipped 1 (a user is connected' in run.stdout
+
+
+def test_max_count_exceeded_fails_before_any_stop(emulator, run_playbook, outdir):
+    seed(emulator)
+    run, result = run_role(run_playbook, outdir, {
+        'workspaces_stop_regions': REGIONS, 'workspaces_stop_tags': {'Team': None}, 'workspaces_stop_max_count': 3})
+    assert run.rc != 0, run
+    # Team-tagged, not excluded, not already stopped: ws-blue00001/2/3, ws-conn00001, ws-red000001/2 = 6.
+    assert ('6 WorkSpaces would be stopped (selected, not excluded, not already stopped) but workspaces_stop_max_count is 3. '
+            'Nothing was stopped.') in error_text(run)
+    assert 'raise workspaces_stop_max_count to at least 6' in error_text(run)
+    assert emulator.counts().get('StopWorkspaces', 0) == 0 and mutating_calls(emulator) == []
+
+
+def test_max_count_in_check_mode_shows_the_plan_then_fails(emulator, run_playbook, outdir):
+    seed(emulator)
+    run, result = run_role(run_playbook, outdir, {
+        'workspaces_stop_regions': REGIONS, 'workspaces_stop_tags': {'Team': 'red'}, 'workspaces_stop_max_count': 1}, check=True)
+    assert run.rc != 0, run
+    assert 'would stop: ws-red000001' in run.stdout and 'would stop: ws-red000002' in run.stdout
+    assert 'a real run would refuse to stop anything' in error_text(run)
+    assert result['check_mode'] is True and result['max_count_exceeded'] is True
+    assert mutating_calls(emulator) == []
+
+
+# -- failures and validation -------------------------------------------------------------------------------------------
+def test_failed_desktop_fails_the_play_after_every_region(emulator, run_playbook, outdir):
+    """A desktop that ends in ERROR in the first region does not prevent the second; the play fails at the end, naming it."""
+    seed(emulator)
+    emulator.set_faults(stop_fails_to_error=['ws-blue00003'])
+    run, result = run_role(run_playbook, outdir, {'workspaces_stop_regions': REGIONS, 'workspaces_stop_tags': {'Team': 'blue'},
+                                                  'workspaces_stop_wait_timeout': 60})
+    assert run.rc != 0, run
+    assert [r for r, _ids in stop_requests(emulator)] == ['eu-west-1', 'us-east-1']  # eu-west-1 (sorted first) failed, us-east-1 still stopped
+    assert states(emulator)['ws-blue00001'] == 'STOPPED'
+    assert [(f['workspace_id'], f['region']) for f in result['failed_workspaces']] == [('ws-blue00003', 'eu-west-1')]
+    assert result['totals']['stopped'] == 2 and result['totals']['failed'] == 1
+    assert '1 WorkSpaces failed to stop and 0 regions failed: ws-blue00003 in eu-west-1 (StopFailed' in error_text(run)
+
+
+def test_regions_run_concurrently_when_asked(emulator, run_playbook, outdir):
+    fleet = {region: [{'workspace_id': 'ws-%s%06d' % (region[:2], i), 'tags': {'Team': 'blue'}} for i in range(3)]
+             for region in ('us-east-1', 'eu-west-1', 'ap-southeast-2')}
+    seed(emulator, fleet)
+    run, result = run_role(run_playbook, outdir, {
+        'workspaces_stop_regions': sorted(fleet), 'workspaces_stop_tags': {'Team': 'blue'}, 'workspaces_stop_region_concurrency': 2})
+    assert run.rc == 0, run
+    assert sorted(r for r, _ids in stop_requests(emulator)) == sorted(fleet)
+    assert stopped_ids(emulator) == ids_of(fleet)
+    assert set(states(emulator).values()) == {'STOPPED'}
+    assert result['totals']['stopped'] == 9 and result['totals']['regions'] == 3
+
+
+def test_invalid_values_fail_before_any_call(emulator, run_playbook):
+    seed(emulator)
+    run = run_playbook('fleetops.workspaces.stop_workspaces', extra_vars={
+        'workspaces_stop_regions': REGIONS, 'workspaces_stop_workspace_ids': ['ws-BAD'], 'workspaces_stop_wait_timeout': 0,
+        'workspaces_stop_tags': {'Cost': 12}, 'workspaces_stop_region_concurrency': 0})
+    assert run.rc != 0, run
+    text = error_text(run)
+    assert 'Invalid variables for the fleetops.workspaces.stop role, nothing was stopped' in text
+    assert "workspaces_stop_workspace_ids has invalid WorkSpace IDs (expected ws- followed by 8 to 63 lowercase letters or digits): ws-BAD" in text
+    assert 'workspaces_stop_wait_timeout must be a positive number of seconds; got 0' in text
+    assert 'workspaces_stop_tags values must be strings, or null to match any value; quote these: Cost=12' in text
+    assert 'workspaces_stop_region_concurrency must be 1 or more' in text
+    assert emulator.calls() == []
+
+
+def test_argument_specs_reject_wrong_types(emulator, run_playbook):
+    run = run_playbook('fleetops.workspaces.stop_workspaces', extra_vars={
+        'workspaces_stop_regions': REGIONS, 'workspaces_stop_tags': {'Team': 'blue'}, 'workspaces_stop_max_count': 'many'})
+    assert run.rc != 0, run
+    assert 'workspaces_stop_max_count' in error_text(run) and 'many' in error_text(run)
+    assert emulator.calls() == []
+
+
+# -- IAM policy -------------------------------------------------------------------------------------------------------
+def test_iam_policy_is_exactly_what_the_collection_calls(emulator, run_playbook, ansible_env, tmp_path):
+    """Inventory over every region (ec2:DescribeRegions), then the role with skip_connected: the union of the calls is
+    exactly the policy's actions - nothing missing, nothing extra."""
+    seed(emulator, {'us-east-1': FLEET['us-east-1']})
+    all_regions = tmp_path / 'all.workspaces.yml'
+    all_regions.write_text('plugin: fleetops.workspaces.workspaces\n')
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-inventory'), '-i', str(all_regions), '--list'],
+                          env=ansible_env, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    run = run_playbook('fleetops.workspaces.stop_workspaces', extra_vars={
+        'workspaces_stop_regions': ['us-east-1'], 'workspaces_stop_tags': {'Team': 'blue'}, 'workspaces_stop_wait': False})
+    assert run.rc == 0, run
+    assert iam_actions(emulator.calls()) == policy_actions()
+    with open(IAM_POLICY, encoding='utf-8') as handle:
+        policy = json.load(handle)
+    assert policy['Version'] == '2012-10-17'
+    assert all(s['Effect'] == 'Allow' and '*' not in ''.join(s['Action']) for s in policy['Statement'])
