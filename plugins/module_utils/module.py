@@ -16,6 +16,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argu
 
 from ansible_collections.fleetops.workspaces.plugins.module_utils import client as ws_client
 from ansible_collections.fleetops.workspaces.plugins.module_utils import results as ws_results
+from ansible_collections.fleetops.workspaces.plugins.module_utils.plan import normalize_descriptions
 from ansible_collections.fleetops.workspaces.plugins.module_utils.plan import validate_workspace_ids
 from ansible_collections.fleetops.workspaces.plugins.module_utils.stop import MissingWorkspacesError
 from ansible_collections.fleetops.workspaces.plugins.module_utils.stop import StopRun
@@ -40,7 +41,9 @@ def aws_module(argument_spec, **kwargs):
 
 
 STOP_ARGUMENT_SPEC = dict(
-    workspace_ids=dict(type='list', elements='str', required=True),
+    workspace_ids=dict(type='list', elements='str'),
+    workspaces=dict(type='list', elements='dict'),
+    return_workspaces=dict(type='bool', default=True),
     wait=dict(type='bool', default=True),
     wait_timeout=dict(type='int', default=600),
     skip_connected=dict(type='bool', default=False),
@@ -58,10 +61,16 @@ def warn(module, message):
 
 
 def run_stop_module():
-    module = aws_module(STOP_ARGUMENT_SPEC, supports_check_mode=True)
+    module = aws_module(STOP_ARGUMENT_SPEC, supports_check_mode=True, mutually_exclusive=[('workspace_ids', 'workspaces')],
+                        required_one_of=[('workspace_ids', 'workspaces')])
     params = module.params
 
-    workspace_ids, errors = validate_workspace_ids(params['workspace_ids'])
+    described = None
+    if params['workspaces'] is not None:
+        described, errors = normalize_descriptions(params['workspaces'])
+        workspace_ids = [d['workspace_id'] for d in described]
+    else:
+        workspace_ids, errors = validate_workspace_ids(params['workspace_ids'])
     if params['wait_timeout'] <= 0:
         errors.append('wait_timeout must be a positive number of seconds, got %s' % params['wait_timeout'])
     if errors:
@@ -74,7 +83,7 @@ def run_stop_module():
     if workspace_ids:
         run.client = module.client('workspaces', retry_decorator=ws_client.retry_decorator())
     try:
-        result = run.run(workspace_ids, ignore_missing=params['ignore_missing'])
+        result = run.run(workspace_ids, ignore_missing=params['ignore_missing'], described=described)
     except MissingWorkspacesError as e:
         module.fail_json(msg=ws_results.missing_message(e.missing, module.region), **e.result)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
@@ -83,6 +92,8 @@ def run_stop_module():
             module.fail_json_aws(e, msg='WorkSpaces API call failed after %d desktops were asked to stop; see stopped' % len(partial['stopped']), **partial)
         module.fail_json_aws(e, msg='Failed to read or stop WorkSpaces; nothing was stopped')
 
+    if not params['return_workspaces']:
+        result.pop('workspaces')
     for warning in ws_results.skip_warnings(result['skipped_workspaces']):
         warn(module, warning)
     if result['failed_workspaces']:

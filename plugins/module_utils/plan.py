@@ -56,6 +56,38 @@ def validate_workspace_ids(workspace_ids):
     return unique, errors
 
 
+def normalize_descriptions(descriptions):
+    """Validate descriptions given by the caller (``workspaces_info`` output or inventory hostvars).
+
+    Each needs ``workspace_id``, ``state`` and a running mode (``running_mode`` or
+    ``workspace_properties.running_mode``). Returns ``(desktops, errors)``; desktops are de-duplicated by id, in order,
+    with ``workspace_properties.running_mode`` filled in so that :func:`classify` reads them like DescribeWorkspaces output.
+    """
+    desktops, seen, errors = [], set(), []
+    for index, entry in enumerate(descriptions or []):
+        if not isinstance(entry, dict):
+            errors.append('workspaces[%d] must be a description (a dict such as workspaces_info returns), got %r' % (index, entry))
+            continue
+        workspace_id = entry.get('workspace_id')
+        problems = validate_workspace_ids([workspace_id])[1]
+        mode = entry.get('running_mode') or (entry.get('workspace_properties') or {}).get('running_mode')
+        if not entry.get('state'):
+            problems.append('no state')
+        if not mode:
+            problems.append('no running_mode')
+        if problems:
+            errors.append('workspaces[%d] (%s): %s; pass the workspaces list returned by fleetops.workspaces.workspaces_info'
+                          % (index, workspace_id, '; '.join(problems)))
+            continue
+        if workspace_id in seen:
+            continue
+        seen.add(workspace_id)
+        desktop = dict(entry)
+        desktop['workspace_properties'] = dict(entry.get('workspace_properties') or {}, running_mode=mode)
+        desktops.append(desktop)
+    return desktops, errors
+
+
 def running_mode(desktop):
     return (desktop.get('workspace_properties') or {}).get('running_mode')
 

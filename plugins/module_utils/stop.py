@@ -83,11 +83,17 @@ class StopRun:
             return None
 
     # -- the run -----------------------------------------------------------------------------------
-    def run(self, workspace_ids, ignore_missing=False):
-        self.requested = list(workspace_ids)
-        if not self.requested:
-            return self.result()
-        self.before = dict(self.describe(self.requested))
+    def run(self, workspace_ids, ignore_missing=False, described=None):
+        """Stop ``workspace_ids``, read first; or plan from ``described`` (normalized descriptions) without reading."""
+        if described is not None:
+            self.requested = [d['workspace_id'] for d in described]
+            self.desktops = {d['workspace_id']: d for d in described}
+            self.before = dict(self.desktops)
+        else:
+            self.requested = list(workspace_ids)
+            if not self.requested:
+                return self.result()
+            self.before = dict(self.describe(self.requested))
         plan = ws_plan.make_plan(self.requested, self.before.values(), wait=self.wait)
         self.missing = plan['missing']
         if self.missing and not ignore_missing:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-DEFAULT_DELAY = 2.0
+DEFAULT_DELAY = 1.0
 DEFAULT_BACKOFF = 1.5
 DEFAULT_MAX_DELAY = 20.0
 

@@ -40,12 +40,29 @@ author:
 options:
   workspace_ids:
     description:
-      - IDs of the WorkSpaces to stop, for example C(ws-0fr8qcgzm).
+      - IDs of the WorkSpaces to stop, for example C(ws-0fr8qcgzm). Their state is read first.
       - Each must match C(^ws-[0-9a-z]{8,63}$); duplicates are ignored. An empty list does nothing.
       - All desktops must be in the region of the module (O(region)).
+      - Exactly one of O(workspace_ids) and O(workspaces) is required.
     type: list
     elements: str
-    required: true
+  workspaces:
+    description:
+      - Descriptions of the WorkSpaces to stop, as returned a moment before by M(fleetops.workspaces.workspaces_info)
+        (its RV(fleetops.workspaces.workspaces_info#module:workspaces)); the module plans from them instead of reading the
+        desktops again, which saves one C(DescribeWorkspaces) call per 25 desktops.
+      - Each needs C(workspace_id), C(state) and C(running_mode) (or C(workspace_properties.running_mode)); other keys are ignored.
+      - A description that has gone stale is still safe. C(StopWorkspaces) refuses a desktop that is no longer stoppable, and
+        the module then reads it again (as for O(workspace_ids)); O(skip_connected) is always checked right before the stop.
+      - Exactly one of O(workspace_ids) and O(workspaces) is required.
+    type: list
+    elements: dict
+  return_workspaces:
+    description:
+      - Return RV(workspaces), the full description of every requested desktop.
+      - Set to V(false) for large fleets when the outcome lists are enough (less memory in the controller and in registered results).
+    type: bool
+    default: true
   wait:
     description:
       - Wait until every desktop that was stopped, or found C(STOPPING), is C(STOPPED); a desktop that ends
@@ -120,6 +137,22 @@ EXAMPLES = r"""
     workspace_ids: [ws-0fr8qcgzm]
   check_mode: true
   diff: true
+
+- name: Find and stop in two steps with one read (workspaces_info's descriptions are planned from directly)
+  block:
+    - name: Find the office-hours desktops
+      fleetops.workspaces.workspaces_info:
+        region: eu-west-1
+        tags:
+          Schedule: office-hours
+      register: office
+
+    - name: Stop them
+      fleetops.workspaces.workspaces_stop:
+        region: eu-west-1
+        workspaces: "{{ office.workspaces }}"
+        skip_connected: true
+        return_workspaces: false
 
 - name: Region and credentials for every module of the collection
   module_defaults:
@@ -217,7 +250,7 @@ workspaces:
     - Descriptions of the requested desktops (as returned by C(DescribeWorkspaces), in snake_case), as last read;
       with O(wait=true) that is after the stop.
     - With O(skip_connected=true), the desktops checked also have C(connection_state).
-  returned: always
+  returned: when O(return_workspaces=true)
   type: list
   elements: dict
   sample:

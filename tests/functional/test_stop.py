@@ -294,3 +294,57 @@ def test_module_defaults_group_sets_region_and_endpoint(emulator, run_playbook, 
     run = run_playbook(play, env={'AWS_REGION': 'us-west-2', 'AWS_DEFAULT_REGION': 'us-west-2'})
     assert run.rc == 0, run
     assert set(states(emulator, region='eu-west-1').values()) <= {'STOPPING', 'STOPPED'}
+
+
+def test_descriptions_from_workspaces_info_are_planned_from_without_a_second_read(emulator, run_playbook, outdir):
+    seed(emulator, fleet(30, tags={'Schedule': 'office-hours'}) + [{'workspace_id': 'ws-stale0001', 'tags': {'Schedule': 'office-hours'}}])
+    play = """
+    - hosts: localhost
+      gather_facts: false
+      tasks:
+        - name: Find
+          fleetops.workspaces.workspaces_info:
+            region: us-east-1
+            tags: {Schedule: office-hours}
+          register: found
+        - name: Someone stops one desktop after our read
+          ansible.builtin.uri:
+            url: %s/_emulator/workspaces/ws-stale0001
+            method: POST
+            body_format: json
+            body: {region: us-east-1, state: STOPPED}
+        - name: Forget the calls of the selection
+          ansible.builtin.uri:
+            url: %s/_emulator/calls
+            method: DELETE
+        - name: Stop
+          fleetops.workspaces.workspaces_stop:
+            region: us-east-1
+            workspaces: "{{ found.workspaces }}"
+            wait: false
+            return_workspaces: false
+          register: result
+        - name: Save
+          ansible.builtin.copy:
+            content: "{{ result | to_json }}"
+            dest: %s/result.json
+    """ % (emulator.url, emulator.url, outdir)
+    run = run_playbook(play)
+    assert run.rc == 0, run
+    with open(outdir / 'result.json', encoding='utf-8') as handle:
+        result = json.load(handle)
+    assert len(result['stopped']) == 30 and result['already_stopped'] == ['ws-stale0001']
+    assert 'workspaces' not in result
+    # no read before the stop: 2 StopWorkspaces, and the only DescribeWorkspaces is the re-check of the refused stale desktop
+    assert emulator.counts() == {'StopWorkspaces': 2, 'DescribeWorkspaces': 1}
+    assert emulator.calls(operation='DescribeWorkspaces')[0]['params']['WorkspaceIds'] == ['ws-stale0001']
+
+
+def test_workspaces_and_workspace_ids_are_exclusive_and_descriptions_are_checked(emulator, run_playbook, outdir):
+    result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': ['ws-abcdefgh1'], 'workspaces': [{'workspace_id': 'ws-abcdefgh1'}]})
+    assert result['failed'] is True and 'mutually exclusive' in result['msg']
+    result, dummy = run_stop(run_playbook, outdir, {'workspaces': [{'workspace_id': 'ws-abcdefgh1', 'state': 'AVAILABLE'}]})
+    assert result['failed'] is True and 'workspaces[0] (ws-abcdefgh1): no running_mode' in result['msg']
+    result, dummy = run_stop(run_playbook, outdir, {'wait': False})
+    assert result['failed'] is True and 'one of the following is required: workspace_ids, workspaces' in result['msg']
+    assert emulator.counts() == {}

@@ -141,3 +141,21 @@ def test_settle_progress():
     assert plan.settle_progress(desktop(state='STARTING')) == 'pending'
     assert plan.settle_progress(desktop(state='AVAILABLE')) == 'done'
     assert plan.settle_progress(None) == 'done'
+
+
+def test_normalize_descriptions_accepts_info_and_inventory_shapes():
+    info_shape = {'workspace_id': 'ws-aaaaaaaa1', 'state': 'AVAILABLE', 'running_mode': 'AUTO_STOP', 'tags': {'a': 'b'}}
+    describe_shape = desktop('ws-bbbbbbbb1', 'STOPPED', 'MANUAL')
+    desktops, errors = plan.normalize_descriptions([info_shape, describe_shape, dict(info_shape)])
+    assert errors == []
+    assert [d['workspace_id'] for d in desktops] == ['ws-aaaaaaaa1', 'ws-bbbbbbbb1']
+    assert [plan.classify(d)[0] for d in desktops] == ['stop', 'already_stopped']
+    assert info_shape == {'workspace_id': 'ws-aaaaaaaa1', 'state': 'AVAILABLE', 'running_mode': 'AUTO_STOP', 'tags': {'a': 'b'}}  # not mutated
+
+
+def test_normalize_descriptions_names_each_bad_entry():
+    desktops, errors = plan.normalize_descriptions(['ws-aaaaaaaa1', {'workspace_id': 'ws-bad'}, {'workspace_id': 'ws-cccccccc1', 'state': 'AVAILABLE'}])
+    assert desktops == []
+    assert errors[0].startswith("workspaces[0] must be a description") and "'ws-aaaaaaaa1'" in errors[0]
+    assert errors[1].startswith('workspaces[1] (ws-bad)') and 'no state' in errors[1] and 'no running_mode' in errors[1]
+    assert errors[2].startswith('workspaces[2] (ws-cccccccc1): no running_mode') and 'workspaces_info' in errors[2]
