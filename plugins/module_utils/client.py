@@ -22,8 +22,12 @@ BATCH_SIZE = 25          # StopWorkspaces, DescribeWorkspaces(WorkspaceIds), Des
 TAGGING_PAGE_SIZE = 100  # GetResources ResourcesPerPage maximum
 WORKSPACE_RESOURCE_TYPE = 'workspaces:workspace'
 
-# WorkSpaces throttles with ThrottlingException ("Rate exceeded"), which AWSRetry does not retry by default.
-EXTRA_RETRY_CODES = ['ThrottlingException', 'ServiceUnavailableException', 'InternalServerException', 'RequestTimeout']
+# WorkSpaces throttles with ThrottlingException ("Rate exceeded"), which AWSRetry does not retry by default; nor does it
+# retry gateway errors (502/504: botocore reports BadGateway / GatewayTimeout, or the bare status when the body has no code).
+EXTRA_RETRY_CODES = [
+    'ThrottlingException', 'ServiceUnavailableException', 'InternalServerException', 'InternalServerError', 'RequestTimeout',
+    'BadGateway', 'GatewayTimeout', '500', '502', '503', '504',
+]
 
 
 def retry_decorator():

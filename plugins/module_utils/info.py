@@ -12,6 +12,7 @@ except ImportError:
 from ansible_collections.fleetops.workspaces.plugins.module_utils import client as ws_client
 from ansible_collections.fleetops.workspaces.plugins.module_utils import query
 from ansible_collections.fleetops.workspaces.plugins.module_utils.module import aws_module
+from ansible_collections.fleetops.workspaces.plugins.module_utils.module import fail_aws
 
 INFO_ARGUMENT_SPEC = dict(query.FILTER_ARGUMENT_SPEC)
 
@@ -30,5 +31,5 @@ def run_info_module():
         try:
             workspaces = query.find_workspaces(workspaces_client, tagging_client, module.region, filters)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            module.fail_json_aws(e, msg='Failed to list WorkSpaces in %s' % module.region)
+            fail_aws(module, e, 'Failed to list WorkSpaces in %s' % module.region)
     module.exit_json(changed=False, workspaces=workspaces, count=len(workspaces))

@@ -60,6 +60,21 @@ def warn(module, message):
     getattr(module, '_module', module).warn(message)
 
 
+NO_CREDENTIALS_HINT = (
+    'Provide AWS credentials with the environment variables AWS_ACCESS_KEY_ID and '
+    'AWS_SECRET_ACCESS_KEY (plus AWS_SESSION_TOKEN or AWS_SECURITY_TOKEN for temporary ones), AWS_PROFILE, '
+    'the access_key / secret_key / profile options (for example through module_defaults for '
+    'group/fleetops.workspaces.workspaces), an instance role, or in AWX an "Amazon Web Services" credential on the job template'
+)
+
+
+def fail_aws(module, exception, msg):
+    """fail_json_aws, with what to do when the problem is missing credentials."""
+    if isinstance(exception, botocore.exceptions.NoCredentialsError):
+        module.fail_json(msg='%s: %s. %s.' % (msg, exception, NO_CREDENTIALS_HINT))
+    module.fail_json_aws(exception, msg=msg)
+
+
 def run_stop_module():
     module = aws_module(STOP_ARGUMENT_SPEC, supports_check_mode=True, mutually_exclusive=[('workspace_ids', 'workspaces')],
                         required_one_of=[('workspace_ids', 'workspaces')])
@@ -90,7 +105,7 @@ def run_stop_module():
         partial = run.result()
         if partial['stopped']:
             module.fail_json_aws(e, msg='WorkSpaces API call failed after %d desktops were asked to stop; see stopped' % len(partial['stopped']), **partial)
-        module.fail_json_aws(e, msg='Failed to read or stop WorkSpaces; nothing was stopped')
+        fail_aws(module, e, 'Failed to read or stop WorkSpaces; nothing was stopped')
 
     if not params['return_workspaces']:
         result.pop('workspaces')

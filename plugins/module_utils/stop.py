@@ -115,16 +115,28 @@ class StopRun:
     def _stop(self, candidates):
         if not candidates:
             return
-        if self.skip_connected:
-            candidates = self._drop_connected(candidates)
-            if not candidates:
-                return
-        if self.check_mode:
-            self.stopped.extend(candidates)
+        if not self.skip_connected:
+            self._send_stops(candidates)
             return
-        failed_requests = ws_client.stop_workspaces(self.client, candidates)
+        # The users' connections are checked 25 at a time, right before the stop requests: the desktops a check
+        # cleared go out in the next StopWorkspaces call of 25, so a user can only connect unnoticed during about one
+        # call, and the calls stay at the minimum (⌈k/25⌉ checks, ⌈stopped/25⌉ stops).
+        ready = []
+        for batch in ws_client.chunks(candidates):
+            ready.extend(self._drop_connected(batch))
+            while len(ready) >= ws_client.BATCH_SIZE:
+                self._send_stops(ready[:ws_client.BATCH_SIZE])
+                ready = ready[ws_client.BATCH_SIZE:]
+        if ready:
+            self._send_stops(ready)
+
+    def _send_stops(self, ids):
+        if self.check_mode:
+            self.stopped.extend(ids)
+            return
+        failed_requests = ws_client.stop_workspaces(self.client, ids)
         failed_ids = [f['WorkspaceId'] for f in failed_requests]
-        for workspace_id in candidates:
+        for workspace_id in ids:
             if workspace_id not in failed_ids:
                 self.stopped.append(workspace_id)
                 self.accepted.append(workspace_id)

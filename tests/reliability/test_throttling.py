@@ -121,16 +121,8 @@ def test_role_over_a_throttled_fleet_stops_everything_and_reports_each_desktop_o
                    stop_calls=len(stops), per_operation=faults)
 
 
-BUG_502_504_NOT_RETRIED = (
-    'BUG: plugins/module_utils/client.py EXTRA_RETRY_CODES (used by retry_decorator) lacks the codes of HTTP 502/504 '
-    '(BadGateway, GatewayTimeout; botocore reports "502"/"504" when the body has no error code), and AWSRetry matches codes only: '
-    'a transient 502/504 gets botocore\'s 3 attempts (about 1.5 s) while 500/503 get 10 x 3 attempts over ~90 s, so a '
-    'StopWorkspaces batch (or a selection read) fails on a short gateway hiccup. Fix: add BadGateway, GatewayTimeout, '
-    'InternalServerError and the bare status codes to EXTRA_RETRY_CODES'
-)
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_502_504_NOT_RETRIED)
 def test_transient_502_and_504_are_retried_like_other_server_errors(emulator, run_playbook, outdir):
     desktops = explicit_fleet(200)
     seed(emulator, desktops)
