@@ -110,9 +110,9 @@ def ids_of(fleet=None, region=None):
     return sorted(d['workspace_id'] for r, desktops in fleet.items() if region in (None, r) for d in desktops)
 
 
-def write_inventory(tmp_path, regions=REGIONS):
+def write_inventory(tmp_path, regions=None):
     path = tmp_path / 'aws.workspaces.yml'
-    path.write_text('plugin: fleetops.workspaces.workspaces\nregions: %s\n' % json.dumps(regions))
+    path.write_text('plugin: fleetops.workspaces.workspaces\nregions: %s\n' % json.dumps(REGIONS if regions is None else regions))
     return str(path)
 
 
