@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
 
 from tests.reliability.conftest import DIRECTORY
 from tests.reliability.conftest import KEEP
@@ -119,8 +118,6 @@ def test_role_over_a_throttled_fleet_stops_everything_and_reports_each_desktop_o
 
     report_metrics(desktops=FLEET_SIZE, seconds=round(elapsed, 1), calls=len(calls), faults_injected=sum(1 for c in calls if c['injected']),
                    stop_calls=len(stops), per_operation=faults)
-
-
 
 
 def test_transient_502_and_504_are_retried_like_other_server_errors(emulator, run_playbook, outdir):
