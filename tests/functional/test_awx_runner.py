@@ -141,6 +141,12 @@ def test_awx_job_inventory_mode(emulator, collections_path, tmp_path):
                    and e['event_data'].get('task_action') == 'fleetops.workspaces.workspaces_stop']
     assert len(stop_events) == 2
     assert all(e['event_data']['res']['invocation']['module_args']['session_token'] == MASKED for e in stop_events)
+    # Inventory mode hands the module the IDs (it reads their current state: the inventory may be old) and asks for no descriptions back.
+    for event in stop_events:
+        res = event['event_data']['res']
+        assert res['invocation']['module_args']['return_workspaces'] is False and res['invocation']['module_args']['workspaces'] is None
+        assert 'workspaces' not in res
+    assert sorted(i for e in stop_events for i in e['event_data']['res']['invocation']['module_args']['workspace_ids']) == expected
 
 
 def test_awx_preview_job_selector_mode(emulator, collections_path, tmp_path):
@@ -154,6 +160,17 @@ def test_awx_preview_job_selector_mode(emulator, collections_path, tmp_path):
     assert artifact['check_mode'] is True and artifact['mode'] == 'selectors'
     assert artifact['totals']['stopped'] == 2  # would stop
     assert [c['operation'] for c in emulator.calls() if not c['operation'].startswith(READ_ONLY)] == []
+    # The job's inventory source lists each region (one GetResources, one DescribeWorkspaces without IDs); then the role reads
+    # each region once (workspaces_info by ID) and workspaces_stop plans from those descriptions, reduced to what it needs.
+    assert emulator.counts() == {'GetResources': 2 + 2, 'DescribeWorkspaces': 2 + 2, 'DescribeWorkspacesConnectionStatus': 2}
+    assert len([c for c in emulator.calls(operation='DescribeWorkspaces') if c['params'].get('WorkspaceIds')]) == 2
+    stop_events = [e for e in runner.events if e.get('event') == 'runner_item_on_ok'
+                   and e['event_data'].get('task_action') == 'fleetops.workspaces.workspaces_stop']
+    assert len(stop_events) == 2
+    for event in stop_events:
+        args = event['event_data']['res']['invocation']['module_args']
+        assert args['workspace_ids'] is None and args['return_workspaces'] is False
+        assert [sorted(d) for d in args['workspaces']] == [['running_mode', 'state', 'workspace_id']]
     assert {w['state'] for w in emulator.workspaces()} == {'AVAILABLE'}
     assert_policy_covers(emulator)
 

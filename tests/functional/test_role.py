@@ -64,6 +64,39 @@ ROLE_PLAY = """
           diff: false
 """
 
+# Inventory mode with an inventory that is stale by the time the role runs: a desktop the inventory saw STOPPED is started
+# (through the emulator's control endpoint) before the role runs.
+STALE_INVENTORY_PLAY = """
+- name: Start a desktop after the inventory was read, then run the role
+  hosts: aws_workspaces
+  gather_facts: false
+  connection: local
+  tasks:
+    - name: Start ws-stale0001, which the inventory saw STOPPED
+      ansible.builtin.uri:
+        url: "{{ emulator_url }}/_emulator/workspaces/ws-stale0001"
+        method: POST
+        body_format: json
+        body: {region: us-east-1, state: AVAILABLE}
+      run_once: true
+      delegate_to: localhost
+
+    - name: Run fleetops.workspaces.stop
+      block:
+        - name: Stop
+          ansible.builtin.include_role:
+            name: fleetops.workspaces.stop
+          run_once: true
+      always:
+        - name: Save workspaces_stop_result
+          ansible.builtin.copy:
+            content: "{{ workspaces_stop_result | default({}) | to_json }}"
+            dest: "%s"
+            mode: "0644"
+          delegate_to: localhost
+          run_once: true
+"""
+
 
 # -- helpers -------------------------------------------------------------------------------------------------------
 def seed(emulator, fleet=None):
@@ -128,6 +161,26 @@ def error_text(run):
     return run.stdout + run.stderr
 
 
+def batches(count, size=25):
+    """API calls for ``count`` items at ``size`` a call."""
+    return -(-count // size)
+
+
+def describe_ids(call):
+    return call['params'].get('WorkspaceIds') or []
+
+
+def split_describes(emulator):
+    """(selection reads, later reads): DescribeWorkspaces calls before the first DescribeWorkspacesConnectionStatus or
+    StopWorkspaces call (the selection), and after it (what workspaces_stop reads: its wait polls and re-checks)."""
+    calls = emulator.calls()
+    first_action = next((c['seq'] for c in calls if c['operation'] in ('DescribeWorkspacesConnectionStatus', 'StopWorkspaces')), None)
+    describes = [c for c in calls if c['operation'] == 'DescribeWorkspaces']
+    if first_action is None:
+        return describes, []
+    return [c for c in describes if c['seq'] < first_action], [c for c in describes if c['seq'] > first_action]
+
+
 @pytest.fixture(autouse=True)
 def iam_policy_covers_every_call(emulator):
     """After each test: every AWS call it made is allowed by docs/iam-policy.json."""
@@ -152,7 +205,12 @@ def test_playbook_stops_by_tag_in_every_region(emulator, run_playbook):
     assert sorted(stop_requests(emulator)) == [('eu-west-1', ['ws-blue00003']), ('us-east-1', ['ws-blue00001', 'ws-blue00002'])]
     assert 'ws-keep00001' not in stopped_ids(emulator) and 'ws-conn00001' not in stopped_ids(emulator)
     counts = emulator.counts()
-    assert counts['GetResources'] >= 2 and counts['StopWorkspaces'] == 2
+    assert counts['GetResources'] == 2 and counts['StopWorkspaces'] == 2 and counts['DescribeWorkspacesConnectionStatus'] == 2
+    # One read of the selection per region (workspaces_info, by the tagged IDs); workspaces_stop plans from those descriptions
+    # and only polls the desktops it stopped.
+    selection, later = split_describes(emulator)
+    assert len(selection) == 2
+    assert later and all(set(describe_ids(c)) <= set(stopped_ids(emulator)) for c in later)
     # The readable summary.
     assert 'selectors mode: 6 selected, 1 excluded by tag' in run.stdout
     assert 'us-east-1: stopped 2, already stopped 1, skipped 1 (a user is connected' in run.stdout
@@ -230,6 +288,78 @@ def test_inventory_mode_narrowed_by_selectors(emulator, run_playbook, outdir, tm
     assert run.rc == 0, run
     assert stop_requests(emulator) == [('eu-west-1', ['ws-red000002'])]
     assert result['totals']['selected'] == 1
+
+
+# -- API calls: the minimum ---------------------------------------------------------------------------------------------
+def test_selector_mode_makes_the_minimum_of_api_calls(emulator, run_playbook, outdir):
+    """By tag, per region: ⌈tagged/100⌉ GetResources, ⌈tagged/25⌉ DescribeWorkspaces (the only read of the desktops),
+    ⌈candidates/25⌉ DescribeWorkspacesConnectionStatus, ⌈to stop/25⌉ StopWorkspaces, then the wait polls (DescribeWorkspaces
+    of the stopped desktops only). No second read of the selection by workspaces_stop."""
+    tag = {'Schedule': 'nightly'}
+    us_east = [{'workspace_id': 'ws-us%07d' % i, 'tags': dict(tag)} for i in range(130)]
+    for desktop in us_east[:6]:
+        desktop['state'] = 'STOPPED'
+    for desktop in us_east[6:10]:
+        desktop['running_mode'] = 'ALWAYS_ON'
+    for desktop in us_east[10:13]:
+        desktop['connection_state'] = 'CONNECTED'
+    for desktop in us_east[13:15]:
+        desktop['tags'][KEEP] = ''
+    untagged = [{'workspace_id': 'ws-ux%07d' % i} for i in range(20)]
+    eu_west = [{'workspace_id': 'ws-eu%07d' % i, 'tags': dict(tag)} for i in range(30)]
+    seed(emulator, {'us-east-1': us_east + untagged, 'eu-west-1': eu_west})
+    tagged = {'us-east-1': 130, 'eu-west-1': 30}
+    candidates = {'us-east-1': 130 - 6 - 4 - 2, 'eu-west-1': 30}   # stoppable, not excluded (the connected ones included)
+    to_stop = {'us-east-1': candidates['us-east-1'] - 3, 'eu-west-1': 30}
+
+    run, result = run_role(run_playbook, outdir, {'workspaces_stop_regions': REGIONS, 'workspaces_stop_tags': tag})
+    assert run.rc == 0, run
+    assert result['totals']['stopped'] == sum(to_stop.values()) and result['totals']['excluded'] == 2
+
+    for region in REGIONS:
+        counts = {op: len([c for c in emulator.calls(operation=op) if c['region'] == region])
+                  for op in ('GetResources', 'DescribeWorkspacesConnectionStatus', 'StopWorkspaces')}
+        assert counts == {'GetResources': batches(tagged[region], 100), 'DescribeWorkspacesConnectionStatus': batches(candidates[region]),
+                          'StopWorkspaces': batches(to_stop[region])}, region
+    selection, later = split_describes(emulator)
+    assert len(selection) == sum(batches(n) for n in tagged.values())
+    # Every later DescribeWorkspaces is a wait poll over stopped desktops: at least one round, never a re-read of the selection.
+    stopped = set(stopped_ids(emulator))
+    assert all(set(describe_ids(c)) <= stopped for c in later)
+    assert sum(batches(n) for n in to_stop.values()) <= len(later) <= 3 * sum(batches(n) for n in to_stop.values())
+    assert sum(emulator.counts().values()) == len(selection) + len(later) + sum(
+        batches(tagged[r], 100) + batches(candidates[r]) + batches(to_stop[r]) for r in REGIONS)
+
+
+def test_inventory_mode_reads_the_hosts_again_once_and_stops_what_the_stale_inventory_saw_stopped(emulator, run_playbook, outdir, tmp_path):
+    """The inventory may be older than the run (AWX "update on launch" off): workspaces_stop reads every selected host once
+    (⌈hosts/25⌉ DescribeWorkspaces), so a desktop the inventory saw STOPPED but that is running now is stopped, and one it saw
+    ALWAYS_ON is checked again. Hosts the inventory saw TERMINATED are reported as skipped without being read again."""
+    desktops = [{'workspace_id': 'ws-inv%06d' % i, 'tags': {'Team': 'blue'}} for i in range(30)]
+    desktops += [
+        {'workspace_id': 'ws-stale0001', 'state': 'STOPPED', 'tags': {'Team': 'blue'}},
+        {'workspace_id': 'ws-stopd0001', 'state': 'STOPPED', 'tags': {'Team': 'blue'}},
+        {'workspace_id': 'ws-alwon0001', 'running_mode': 'ALWAYS_ON', 'tags': {'Team': 'blue'}},
+        {'workspace_id': 'ws-gone00001', 'state': 'TERMINATED', 'tags': {'Team': 'blue'}},
+        {'workspace_id': 'ws-keep00001', 'tags': {'Team': 'blue', KEEP: ''}},
+    ]
+    seed(emulator, {'us-east-1': desktops})
+    result_path = outdir / 'result.json'
+    run = run_playbook(STALE_INVENTORY_PLAY % result_path, inventory=write_inventory(tmp_path, ['us-east-1']),
+                       extra_vars={'emulator_url': emulator.url, 'workspaces_stop_wait': False})
+    result = json.loads(result_path.read_text())
+    assert run.rc == 0, run
+
+    sent = sorted(d['workspace_id'] for d in desktops if d['workspace_id'] not in ('ws-gone00001', 'ws-keep00001'))
+    reads = [c for c in emulator.calls(operation='DescribeWorkspaces') if describe_ids(c)]  # the inventory lists the region, without IDs
+    assert len(reads) == batches(len(sent)) and sorted(i for c in reads for i in describe_ids(c)) == sent
+    assert 'ws-stale0001' in stopped_ids(emulator) and states(emulator)['ws-stale0001'] in STOPPED_OR_STOPPING
+    region = result['regions']['us-east-1']
+    assert region['already_stopped'] == ['ws-stopd0001']
+    assert {s['workspace_id']: s['reason'] for s in region['skipped_workspaces']} == {
+        'ws-gone00001': 'state TERMINATED cannot be stopped (as the inventory saw it; not read again)',
+        'ws-alwon0001': 'running mode ALWAYS_ON cannot be stopped (only AUTO_STOP and MANUAL desktops can)'}
+    assert result['totals']['stopped'] == 31 and result['totals']['requested'] == 34 and result['totals']['excluded'] == 1
 
 
 # -- preview -----------------------------------------------------------------------------------------------------------
@@ -315,6 +445,17 @@ def test_max_count_exceeded_fails_before_any_stop(emulator, run_playbook, outdir
     assert emulator.counts().get('StopWorkspaces', 0) == 0 and mutating_calls(emulator) == []
 
 
+def test_max_count_counts_every_region_before_stopping_any(emulator, run_playbook, outdir):
+    """Each region alone is within the limit (us-east-1: 4, eu-west-1: 2) but together they are not: nothing is stopped,
+    not even in the first region."""
+    seed(emulator)
+    run, result = run_role(run_playbook, outdir, {
+        'workspaces_stop_regions': REGIONS, 'workspaces_stop_tags': {'Team': None}, 'workspaces_stop_max_count': 5})
+    assert run.rc != 0, run
+    assert '6 WorkSpaces would be stopped' in error_text(run) and 'workspaces_stop_max_count is 5' in error_text(run)
+    assert mutating_calls(emulator) == [] and emulator.counts().get('DescribeWorkspacesConnectionStatus', 0) == 0
+
+
 def test_max_count_in_check_mode_shows_the_plan_then_fails(emulator, run_playbook, outdir):
     seed(emulator)
     run, result = run_role(run_playbook, outdir, {
@@ -352,6 +493,26 @@ def test_regions_run_concurrently_when_asked(emulator, run_playbook, outdir):
     assert stopped_ids(emulator) == ids_of(fleet)
     assert set(states(emulator).values()) == {'STOPPED'}
     assert result['totals']['stopped'] == 9 and result['totals']['regions'] == 3
+
+
+def test_concurrent_regions_report_exactly_what_sequential_regions_report(emulator, run_playbook, outdir):
+    """workspaces_stop_region_concurrency 2 (async jobs) and 1 (one region after another) give the same
+    workspaces_stop_result: stopped, already stopped, skipped with reasons, excluded, a failed desktop, totals."""
+    results = {}
+    for concurrency in (1, 2):
+        emulator.reset()
+        seed(emulator)
+        emulator.set_faults(stop_fails_to_error=['ws-blue00003'])
+        run, results[concurrency] = run_role(run_playbook, outdir, {
+            'workspaces_stop_regions': REGIONS, 'workspaces_stop_tags': {'Team': 'blue'}, 'workspaces_stop_wait_timeout': 60,
+            'workspaces_stop_region_concurrency': concurrency})
+        assert run.rc != 0, run  # ws-blue00003 ends in ERROR
+        assert '1 WorkSpaces failed to stop and 0 regions failed: ws-blue00003 in eu-west-1 (StopFailed' in error_text(run)
+        assert sorted(stop_requests(emulator)) == [('eu-west-1', ['ws-blue00003']), ('us-east-1', ['ws-blue00001', 'ws-blue00002'])]
+        emulator.set_faults(clear=True)
+    assert results[1] == results[2]
+    assert results[1]['totals'] == {'selected': 6, 'excluded': 1, 'not_found': 0, 'requested': 5, 'stopped': 2, 'already_stopped': 1,
+                                    'skipped': 1, 'missing': 0, 'failed': 1, 'not_attempted': 0, 'regions': 2, 'failed_regions': 0}
 
 
 def test_invalid_values_fail_before_any_call(emulator, run_playbook):

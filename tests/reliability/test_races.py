@@ -46,19 +46,19 @@ def outcomes(region_result):
     return found
 
 
-def described_twice(emulator, ids):
-    """True once every id was described (DescribeWorkspaces by id) at least twice: by the selection, then by the module."""
+def all_described(emulator, ids):
+    """True once every id was described (DescribeWorkspaces by id): the role's one read, before its stop requests."""
     seen = dict.fromkeys(ids, 0)
     for call in emulator.calls(operation='DescribeWorkspaces'):
         if call['outcome'] == 'ok':
             for workspace_id in call['params'].get('WorkspaceIds', []):
                 if workspace_id in seen:
                     seen[workspace_id] += 1
-    return min(seen.values()) >= 2
+    return min(seen.values()) >= 1
 
 
 class Actor(threading.Thread):
-    """Runs ``action`` once the role's selection and its module's describe of every desktop are done."""
+    """Runs ``action`` once the role has described every desktop (its selection), before it stops them."""
 
     def __init__(self, emulator, ids, action):
         super().__init__(daemon=True)
@@ -69,8 +69,8 @@ class Actor(threading.Thread):
 
     def run(self):
         try:
-            wait_until(lambda: described_twice(self.emulator, self.ids), timeout=600, interval=0.05,
-                       what='the selection and the module to describe every desktop')
+            wait_until(lambda: all_described(self.emulator, self.ids), timeout=600, interval=0.05,
+                       what='the role to describe every desktop')
             self.action()
             self.done_at = time.time()
             self.done_seq = last_seq(self.emulator)
