@@ -40,7 +40,7 @@ class StopRun:
     """Stop a list of desktops in one region. ``client`` is a retry-wrapped WorkSpaces client."""
 
     def __init__(self, client, wait=True, wait_timeout=600, skip_connected=False, check_mode=False,
-                 sleep=time.sleep, clock=time.monotonic, poll_delay=None):
+                 sleep=time.sleep, clock=time.monotonic):
         self.client = client
         self.wait = wait
         self.wait_timeout = wait_timeout
@@ -48,7 +48,6 @@ class StopRun:
         self.check_mode = check_mode
         self.sleep = sleep
         self.clock = clock
-        self.poll_options = {'delay': poll_delay} if poll_delay else {}
         self.requested = []
         self.desktops = {}   # id -> latest snake_case description
         self.before = {}     # id -> description before any change
@@ -174,6 +173,21 @@ class StopRun:
             for workspace_id in now_stopping:
                 self.confirm[workspace_id] = {'initial': ws_plan.STOPPING, 'seen_stopping': True}
 
+    def _poll(self, ids, progress, timeout_message, error_prefix):
+        """Poll ``ids`` until the deadline; each one still pending becomes a failure: ``WaitTimeout`` with
+        ``timeout_message % state``, or the code and message of the describe call that failed for good.
+        Returns ``(done, failed)`` of :func:`wait.poll`."""
+        self._poll_error = None
+        done, failed, pending, dummy = poll(self._safe_describe, ids, progress, self.deadline, sleep=self.sleep, clock=self.clock)
+        for workspace_id, desktop in pending.items():
+            state = (desktop or self.desktops.get(workspace_id, {})).get('state')
+            if self._poll_error:
+                code, message = self._poll_error
+                self.failed.append(ws_results.failure(workspace_id, code, '%s: %s' % (error_prefix, message), state))
+            else:
+                self.failed.append(ws_results.failure(workspace_id, 'WaitTimeout', timeout_message % state, state))
+        return done, failed
+
     def _settle(self, ids):
         """Desktops in a transitional state: wait until they settle, then plan and stop them."""
         if self.check_mode:
@@ -182,12 +196,8 @@ class StopRun:
                 reason = 'state %s is transitional: a real run waits for it to settle, then plans it again (check mode does not wait)' % desktop.get('state')
                 self.skipped.append(ws_plan.skipped_entry(desktop, reason))
             return
-        done, failed, pending, dummy = poll(self._safe_describe, ids, lambda w, d: ws_plan.settle_progress(d), self.deadline,
-                                            sleep=self.sleep, clock=self.clock, **self.poll_options)
-        for workspace_id, desktop in pending.items():
-            state = (desktop or self.desktops[workspace_id]).get('state')
-            self.failed.append(ws_results.failure(
-                workspace_id, 'WaitTimeout', 'still in transitional state %s after %s seconds; it was not stopped' % (state, self.wait_timeout), state))
+        timeout = 'still in transitional state %%s after wait_timeout=%s seconds; it was not stopped' % self.wait_timeout
+        done, dummy = self._poll(ids, lambda w, d: ws_plan.settle_progress(d), timeout, 'could not see it settle, so it was not stopped')
         settled = [w for w in ids if w in done and done[w] is not None]
         vanished = [w for w in ids if w in done and done[w] is None]
         self.failed.extend(ws_results.failure(w, 'WorkspaceNotFound', 'the desktop disappeared while it was waited for', None) for w in vanished)
@@ -206,9 +216,8 @@ class StopRun:
                 track['seen_stopping'] = True
             return ws_plan.stop_progress(desktop, track['initial'], track['seen_stopping'])
 
-        self._poll_error = None
-        done, failed, pending, dummy = poll(self._safe_describe, list(self.confirm), progress, self.deadline,
-                                            sleep=self.sleep, clock=self.clock, **self.poll_options)
+        timeout = 'did not reach STOPPED within wait_timeout=%s seconds (last state %%s)' % self.wait_timeout
+        dummy, failed = self._poll(list(self.confirm), progress, timeout, 'could not confirm the stop')
         for workspace_id, desktop in failed.items():
             if desktop is None:
                 self.failed.append(ws_results.failure(workspace_id, 'WorkspaceNotFound', 'the desktop disappeared after the stop request', None))
@@ -216,14 +225,6 @@ class StopRun:
                 state = desktop.get('state')
                 message = 'the desktop is in state %s after the stop request instead of STOPPED' % state
                 self.failed.append(ws_results.failure(workspace_id, 'StopFailed', message, state))
-        for workspace_id, desktop in pending.items():
-            state = (desktop or self.desktops.get(workspace_id, {})).get('state')
-            if self._poll_error:
-                code, message = self._poll_error
-                self.failed.append(ws_results.failure(workspace_id, code, 'could not confirm the stop: %s' % message, state))
-            else:
-                self.failed.append(ws_results.failure(
-                    workspace_id, 'WaitTimeout', 'did not reach STOPPED within wait_timeout=%s seconds (last state %s)' % (self.wait_timeout, state), state))
         failed_ids = {f['workspace_id'] for f in self.failed}
         self.stopped = [w for w in self.stopped if w not in failed_ids]
         self.already_stopped = [w for w in self.already_stopped if w not in failed_ids]

@@ -129,3 +129,32 @@ def test_error_details_of_client_error():
     error = botocore.exceptions.ClientError({'Error': {'Code': 'ThrottlingException', 'Message': 'Rate exceeded'}}, 'StopWorkspaces')
     assert client.error_details(error) == ('ThrottlingException', 'Rate exceeded')
     assert client.error_details(ValueError('boom')) == ('ValueError', 'boom')
+
+
+class FakeWorkSpaces:
+    """A stand-in for the AWS client: every desktop stays STARTING; describes fail after ``fail_after`` calls."""
+
+    def __init__(self, fail_after=None):
+        self.calls = 0
+        self.fail_after = fail_after
+
+    def describe_workspaces(self, aws_retry=False, **params):
+        self.calls += 1
+        if self.fail_after is not None and self.calls > self.fail_after:
+            botocore = pytest.importorskip('botocore')
+            raise botocore.exceptions.ClientError({'Error': {'Code': 'InternalFailure', 'Message': 'boom'}}, 'DescribeWorkspaces')
+        return {'Workspaces': [{'WorkspaceId': w, 'State': 'STARTING', 'WorkspaceProperties': {'RunningMode': 'AUTO_STOP'}}
+                               for w in params['WorkspaceIds']]}
+
+
+@pytest.mark.parametrize('fail_after, code, fragment', [
+    (None, 'WaitTimeout', 'still in transitional state STARTING after wait_timeout=30 seconds'),
+    (1, 'InternalFailure', 'could not see it settle, so it was not stopped: boom'),
+])
+def test_settle_failures_say_why(fail_after, code, fragment):
+    stop = pytest.importorskip('ansible_collections.fleetops.workspaces.plugins.module_utils.stop')
+    fake = FakeClock()
+    run = stop.StopRun(FakeWorkSpaces(fail_after), wait_timeout=30, sleep=fake.sleep, clock=fake.clock)
+    result = run.run(['ws-aaaaaaaa1'])
+    assert [(f['error_code'], fragment in f['error_message']) for f in result['failed_workspaces']] == [(code, True)]
+    assert result['stopped'] == [] and result['changed'] is False
