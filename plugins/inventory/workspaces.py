@@ -68,6 +68,7 @@ options:
       - name: AWS_SECURITY_TOKEN
 extends_documentation_fragment:
   - fleetops.workspaces.filters
+  - fleetops.workspaces.concurrency
   - inventory_cache
   - constructed
   - amazon.aws.boto3
@@ -198,6 +199,7 @@ class InventoryModule(AWSInventoryBase):
     def _filters(self):
         filters, errors = query.normalize_filters({option: self.get_option(option) for option in query.FILTER_ARGUMENT_SPEC})
         errors.extend(query.validate_hostnames(self.get_option('hostnames'), query.needs_tags(filters)))
+        errors.extend(ws_client.validate_concurrent_reads(self.get_option('concurrent_reads')))
         if errors:
             raise AnsibleParserError('Invalid %s inventory configuration, nothing was queried: %s' % (self.NAME, '; '.join(errors)))
         return filters
@@ -219,7 +221,7 @@ class InventoryModule(AWSInventoryBase):
             workspaces_client = self.client('workspaces', region=region, retry_decorator=retry)
             tagging_client = self.client('resourcegroupstaggingapi', region=region, retry_decorator=retry)
             try:
-                desktops.extend(query.find_workspaces(workspaces_client, tagging_client, region, filters))
+                desktops.extend(query.find_workspaces(workspaces_client, tagging_client, region, filters, self.get_option('concurrent_reads')))
             except botocore.exceptions.EndpointConnectionError as e:
                 if not discovered:
                     raise AnsibleError('Failed to list WorkSpaces in %s (is WorkSpaces offered there?): %s' % (region, to_native(e)))

@@ -10,6 +10,10 @@ Callers pass clients made with :func:`retry_decorator` (modules: ``module.client
 """
 from __future__ import annotations
 
+from concurrent.futures import FIRST_EXCEPTION
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
+
 try:
     import botocore
 except ImportError:
@@ -20,6 +24,11 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 # Documented API limits.
 BATCH_SIZE = 25          # StopWorkspaces, DescribeWorkspaces(WorkspaceIds), DescribeWorkspacesConnectionStatus
 TAGGING_PAGE_SIZE = 100  # GetResources ResourcesPerPage maximum
+
+# Read requests (DescribeWorkspaces, DescribeWorkspacesConnectionStatus) one module may have in flight at once in a
+# region. StopWorkspaces is never sent concurrently. MAX is botocore's default connection pool size per client.
+DEFAULT_CONCURRENT_READS = 4
+MAX_CONCURRENT_READS = 10
 WORKSPACE_RESOURCE_TYPE = 'workspaces:workspace'
 
 # WorkSpaces throttles with ThrottlingException ("Rate exceeded"), which AWSRetry does not retry by default; nor does it
@@ -41,6 +50,37 @@ def chunks(items, size=BATCH_SIZE):
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
+def validate_concurrent_reads(value, option='concurrent_reads'):
+    """Error messages (a list, empty when valid) for a concurrent reads setting."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_CONCURRENT_READS:
+        return ['%s must be a whole number from 1 (one read at a time) to %d, got %r' % (option, MAX_CONCURRENT_READS, value)]
+    return []
+
+
+def map_batches(function, batches, concurrency=1):
+    """``[function(batch) for batch in batches]`` with at most ``concurrency`` calls running at once (threads).
+
+    Results come back in the order of ``batches``. When a call raises, the batches not yet started are cancelled,
+    the running ones are waited for, and the exception of the earliest failed batch is raised: as in a loop, a read
+    that fails for good (after retries) fails the whole read. Only for reads: boto3 clients are thread-safe.
+    """
+    batches = list(batches)
+    workers = min(max(int(concurrency or 1), 1), len(batches))
+    if workers <= 1:
+        return [function(batch) for batch in batches]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(function, batch) for batch in batches]
+        done, dummy = wait_futures(futures, return_when=FIRST_EXCEPTION)
+        if any(f.exception() is not None for f in done):
+            for future in futures:
+                future.cancel()
+            wait_futures(futures)
+            for future in futures:
+                if not future.cancelled() and future.exception() is not None:
+                    raise future.exception()
+        return [future.result() for future in futures]
+
+
 def _paged(call, token_in, token_out, **params):
     """Yield every page of a NextToken-style API; each page is retried on its own."""
     while True:
@@ -52,13 +92,18 @@ def _paged(call, token_in, token_out, **params):
         params[token_in] = token
 
 
-def describe_workspaces_by_ids(client, workspace_ids):
-    """Describe the given ids, 25 a call. Unknown ids are simply absent from the result (as in AWS)."""
+def _all_pages(call, token_in, token_out, key, **params):
     found = []
-    for batch in chunks(workspace_ids):
-        for page in _paged(client.describe_workspaces, 'NextToken', 'NextToken', WorkspaceIds=batch):
-            found.extend(page.get('Workspaces', []))
+    for page in _paged(call, token_in, token_out, **params):
+        found.extend(page.get(key, []))
     return found
+
+
+def describe_workspaces_by_ids(client, workspace_ids, concurrency=1):
+    """Describe the given ids, 25 a call, ``concurrency`` calls at once. Unknown ids are simply absent (as in AWS)."""
+    def one(batch):
+        return _all_pages(client.describe_workspaces, 'NextToken', 'NextToken', 'Workspaces', WorkspaceIds=batch)
+    return [w for found in map_batches(one, chunks(workspace_ids), concurrency) for w in found]
 
 
 def describe_workspaces(client, directory_id=None, bundle_id=None, user_name=None, workspace_name=None):
@@ -72,20 +117,24 @@ def describe_workspaces(client, directory_id=None, bundle_id=None, user_name=Non
         params['BundleId'] = bundle_id
     if workspace_name:
         params['WorkspaceName'] = workspace_name
-    found = []
-    for page in _paged(client.describe_workspaces, 'NextToken', 'NextToken', **params):
-        found.extend(page.get('Workspaces', []))
-    return found
+    return _all_pages(client.describe_workspaces, 'NextToken', 'NextToken', 'Workspaces', **params)
 
 
-def describe_connection_status(client, workspace_ids):
-    """Return {workspace_id: status dict} for the given ids, 25 a call. Ids without an entry are absent."""
-    status = {}
-    for batch in chunks(workspace_ids):
-        for page in _paged(client.describe_workspaces_connection_status, 'NextToken', 'NextToken', WorkspaceIds=batch):
-            for entry in page.get('WorkspacesConnectionStatus', []):
-                status[entry['WorkspaceId']] = entry
-    return status
+def describe_workspaces_in_directories(client, directory_ids, user_name=None, concurrency=1):
+    """Describe every desktop of each directory (UserName narrows server-side), ``concurrency`` directories at once.
+
+    The pages of one directory are read one after another (each needs the previous page's NextToken)."""
+    def one(directory_id):
+        return describe_workspaces(client, directory_id=directory_id, user_name=user_name)
+    return [w for found in map_batches(one, list(directory_ids), concurrency) for w in found]
+
+
+def describe_connection_status(client, workspace_ids, concurrency=1):
+    """Return {workspace_id: status dict} for the given ids, 25 a call, ``concurrency`` calls at once.
+    Ids without an entry are absent."""
+    def one(batch):
+        return _all_pages(client.describe_workspaces_connection_status, 'NextToken', 'NextToken', 'WorkspacesConnectionStatus', WorkspaceIds=batch)
+    return {entry['WorkspaceId']: entry for found in map_batches(one, chunks(workspace_ids), concurrency) for entry in found}
 
 
 def workspace_id_from_arn(arn):

@@ -40,7 +40,12 @@ def aws_module(argument_spec, **kwargs):
     return AnsibleAWSModule(argument_spec=spec, **kwargs)
 
 
-STOP_ARGUMENT_SPEC = dict(
+# Shared by both modules (doc fragment fleetops.workspaces.concurrency).
+CONCURRENCY_ARGUMENT_SPEC = dict(
+    concurrent_reads=dict(type='int', default=ws_client.DEFAULT_CONCURRENT_READS),
+)
+
+STOP_ARGUMENT_SPEC = dict(CONCURRENCY_ARGUMENT_SPEC,
     workspace_ids=dict(type='list', elements='str'),
     workspaces=dict(type='list', elements='dict'),
     return_workspaces=dict(type='bool', default=True),
@@ -88,12 +93,13 @@ def run_stop_module():
         workspace_ids, errors = validate_workspace_ids(params['workspace_ids'])
     if params['wait_timeout'] <= 0:
         errors.append('wait_timeout must be a positive number of seconds, got %s' % params['wait_timeout'])
+    errors.extend(ws_client.validate_concurrent_reads(params['concurrent_reads']))
     if errors:
         module.fail_json(msg='Invalid parameters, nothing was stopped: ' + '; '.join(errors))
 
     run = StopRun(
         None, wait=params['wait'], wait_timeout=params['wait_timeout'],
-        skip_connected=params['skip_connected'], check_mode=module.check_mode,
+        skip_connected=params['skip_connected'], check_mode=module.check_mode, concurrent_reads=params['concurrent_reads'],
     )
     if workspace_ids:
         run.client = module.client('workspaces', retry_decorator=ws_client.retry_decorator())

@@ -264,25 +264,23 @@ def add_connection_status(desktop, entry):
 
 
 # --- the query ----------------------------------------------------------------------------------------------
-def _describe(workspaces_client, selector, filters):
+def _describe(workspaces_client, selector, filters, concurrency):
     kind, value = selector
     if kind == BY_IDS:
-        return ws_client.describe_workspaces_by_ids(workspaces_client, value) if value else []
+        return ws_client.describe_workspaces_by_ids(workspaces_client, value, concurrency) if value else []
     if kind == BY_DIRECTORIES:
-        found = []
-        for directory_id in value:
-            found.extend(ws_client.describe_workspaces(workspaces_client, directory_id=directory_id, user_name=filters.get('user_name')))
-        return found
+        return ws_client.describe_workspaces_in_directories(workspaces_client, value, filters.get('user_name'), concurrency)
     if kind == BY_BUNDLE:
         return ws_client.describe_workspaces(workspaces_client, bundle_id=value)
     return ws_client.describe_workspaces(workspaces_client)
 
 
-def find_workspaces(workspaces_client, tagging_client, region, filters):
+def find_workspaces(workspaces_client, tagging_client, region, filters, concurrency=1):
     """Return the desktops of one region matching ``filters`` (from :func:`normalize_filters`), sorted by id.
 
     Both clients must be retry-wrapped (``retry_decorator``); ``tagging_client`` is only used when tags are
-    needed. botocore errors propagate to the caller.
+    needed. ``concurrency``: WorkSpaces read requests in flight at once (batches of ids, directories).
+    botocore errors propagate to the caller.
     """
     if matches_nothing(filters):
         return []
@@ -301,7 +299,7 @@ def find_workspaces(workspaces_client, tagging_client, region, filters):
 
     selector = choose_selector(filters, candidate_ids, from_tags=bool(filters['tags']))
     desktops = {}
-    for workspace in _describe(workspaces_client, selector, filters):
+    for workspace in _describe(workspaces_client, selector, filters, concurrency):
         desktop = to_desktop(workspace, region)
         if matches_description(desktop, filters, candidate_set):
             desktops[desktop['workspace_id']] = desktop
@@ -315,7 +313,7 @@ def find_workspaces(workspaces_client, tagging_client, region, filters):
         matching = [d for d in matching if matches_tags(d, filters)]
 
     if matching and filters['include_connection_status']:
-        status = ws_client.describe_connection_status(workspaces_client, [d['workspace_id'] for d in matching])
+        status = ws_client.describe_connection_status(workspaces_client, [d['workspace_id'] for d in matching], concurrency)
         for desktop in matching:
             add_connection_status(desktop, status.get(desktop['workspace_id']))
         matching = [d for d in matching if matches_connection(d, filters['connection_states'])]

@@ -9,6 +9,7 @@ the API calls in :mod:`client` and the result shape in :mod:`results`.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 try:
     import botocore
@@ -40,8 +41,9 @@ class StopRun:
     """Stop a list of desktops in one region. ``client`` is a retry-wrapped WorkSpaces client."""
 
     def __init__(self, client, wait=True, wait_timeout=600, skip_connected=False, check_mode=False,
-                 sleep=time.sleep, clock=time.monotonic):
+                 sleep=time.sleep, clock=time.monotonic, concurrent_reads=1):
         self.client = client
+        self.concurrent_reads = concurrent_reads  # DescribeWorkspaces in flight at once (reads and polls; never the stops)
         self.wait = wait
         self.wait_timeout = wait_timeout
         self.skip_connected = skip_connected
@@ -64,7 +66,7 @@ class StopRun:
     # -- reads -------------------------------------------------------------------------------------
     def describe(self, ids):
         found = {}
-        for raw in ws_client.describe_workspaces_by_ids(self.client, ids):
+        for raw in ws_client.describe_workspaces_by_ids(self.client, ids, self.concurrent_reads):
             desktop = snake(raw)
             previous = self.desktops.get(desktop['workspace_id'])
             if previous and 'connection_state' in previous:
@@ -119,15 +121,36 @@ class StopRun:
             return
         # The users' connections are checked 25 at a time, right before the stop requests: the desktops a check
         # cleared go out in the next StopWorkspaces call of 25, so a user can only connect unnoticed during about one
-        # call, and the calls stay at the minimum (⌈k/25⌉ checks, ⌈stopped/25⌉ stops).
+        # call, and the calls stay at the minimum (⌈k/25⌉ checks, ⌈stopped/25⌉ stops). With concurrent reads, the check
+        # of the next batch is in flight while a stop request is (never two stop requests at once).
         ready = []
-        for batch in ws_client.chunks(candidates):
-            ready.extend(self._drop_connected(batch))
-            while len(ready) >= ws_client.BATCH_SIZE:
-                self._send_stops(ready[:ws_client.BATCH_SIZE])
-                ready = ready[ws_client.BATCH_SIZE:]
+        checks = ws_client.chunks(candidates)
+        pipeline = ThreadPoolExecutor(max_workers=1) if self.concurrent_reads > 1 and len(checks) > 1 else None
+        try:
+            pending = self._start_check(pipeline, checks[0])
+            for index, batch in enumerate(checks):
+                status = pending.result() if pipeline else self._check_connections(batch)
+                if pipeline and index + 1 < len(checks):
+                    pending = self._start_check(pipeline, checks[index + 1])
+                ready.extend(self._drop_connected(batch, status))
+                while len(ready) >= ws_client.BATCH_SIZE:
+                    self._send_stops(ready[:ws_client.BATCH_SIZE])
+                    ready = ready[ws_client.BATCH_SIZE:]
+        finally:
+            if pipeline:
+                pipeline.shutdown(wait=True)
         if ready:
             self._send_stops(ready)
+
+    def _start_check(self, pipeline, batch):
+        return pipeline.submit(self._check_connections, batch) if pipeline else None
+
+    def _check_connections(self, batch):
+        """DescribeWorkspacesConnectionStatus of one batch: ``{id: entry}``, or the botocore exception (not raised)."""
+        try:
+            return ws_client.describe_connection_status(self.client, batch)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            return e
 
     def _send_stops(self, ids):
         if self.check_mode:
@@ -144,12 +167,10 @@ class StopRun:
         if failed_requests:
             self._recheck(failed_requests, failed_ids)
 
-    def _drop_connected(self, candidates):
-        """Check the users' connections right before stopping; CONNECTED desktops are skipped."""
-        try:
-            status = ws_client.describe_connection_status(self.client, candidates)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            code, message = ws_client.error_details(e)
+    def _drop_connected(self, candidates, status):
+        """Skip the CONNECTED desktops of a batch, from its connection check (``status``, or the exception it raised)."""
+        if isinstance(status, Exception):
+            code, message = ws_client.error_details(status)
             self.failed.extend(ws_results.failure(w, code, 'could not check the user connection, so the desktop was not stopped: %s' % message,
                                                   self.desktops.get(w, {}).get('state')) for w in candidates)
             return []

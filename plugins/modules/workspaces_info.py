@@ -25,6 +25,8 @@ description:
   - "Required IAM actions: C(workspaces:DescribeWorkspaces); C(tag:GetResources) unless O(include_tags=false) and
     neither O(tags) nor O(exclude_tags) is set; C(workspaces:DescribeWorkspacesConnectionStatus) with
     O(include_connection_status=true) or O(connection_states)."
+  - Up to O(concurrent_reads) of these read requests are in flight at once (batches of 25 IDs, directories, batches of
+    the connection check); the pages of one listing and the C(GetResources) pages are read one after another.
   - Retries throttling (C(ThrottlingException)) and transient server errors with jittered backoff.
 author:
   - fleetops.workspaces contributors (@fleetops)
@@ -38,6 +40,7 @@ seealso:
     plugin_type: inventory
 extends_documentation_fragment:
   - fleetops.workspaces.filters
+  - fleetops.workspaces.concurrency
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

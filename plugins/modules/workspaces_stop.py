@@ -34,6 +34,8 @@ description:
     how many and which desktops failed; all result lists are still returned."
   - "Required IAM actions: C(workspaces:DescribeWorkspaces), C(workspaces:StopWorkspaces) and, with
     O(skip_connected=true), C(workspaces:DescribeWorkspacesConnectionStatus)."
+  - "Reads (C(DescribeWorkspaces), also while waiting, and C(DescribeWorkspacesConnectionStatus)) run up to
+    O(concurrent_reads) at once; C(StopWorkspaces) requests are always sent one at a time, in the order of the batches."
   - Retries throttling (C(ThrottlingException)) and transient server errors with jittered backoff.
 author:
   - fleetops.workspaces contributors (@fleetops)
@@ -98,6 +100,7 @@ notes:
     module (a stop that ended in another state, a wait that timed out, a desktop that disappeared); every other code is AWS's.
   - Use M(fleetops.workspaces.workspaces_info) or the role C(fleetops.workspaces.stop) to select desktops by directory, tag or user.
 extends_documentation_fragment:
+  - fleetops.workspaces.concurrency
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

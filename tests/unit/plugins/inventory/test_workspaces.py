@@ -44,7 +44,7 @@ def plugin():
     inventory_plugin.templar = Templar(loader=inventory_plugin.loader)  # set by parse()
     inventory_plugin._options = {
         'hostnames': ['workspace_id'], 'strict': True, 'compose': {}, 'groups': {}, 'keyed_groups': [],
-        'leading_separator': True, 'use_extra_vars': False, 'regions': [],
+        'leading_separator': True, 'use_extra_vars': False, 'regions': [], 'concurrent_reads': 4,
     }
     inventory_plugin._options.update({name: spec.get('default') for name, spec in query.FILTER_ARGUMENT_SPEC.items()})
     return inventory_plugin
@@ -121,13 +121,14 @@ def test_constructed_keyed_groups_groups_and_compose(plugin):
 
 
 def test_bad_filters_fail_before_any_query(plugin):
-    plugin._options.update({'states': ['RUNNING'], 'user_name': 'alice', 'hostnames': ['dns-name']})
+    plugin._options.update({'states': ['RUNNING'], 'user_name': 'alice', 'hostnames': ['dns-name'], 'concurrent_reads': 0})
     with pytest.raises(AnsibleParserError) as error:
         plugin._filters()
     message = str(error.value)
     assert "states: 'RUNNING' is not one of" in message
     assert "user_name 'alice' needs directory_ids" in message
     assert "hostnames: 'dns-name' is not one of" in message
+    assert 'concurrent_reads must be a whole number from 1 (one read at a time) to 10, got 0' in message
 
 
 def test_filters_are_normalized(plugin):

@@ -88,7 +88,7 @@ def test_empty_tag_dicts_are_no_filter():
 
 
 def test_argument_spec_covers_every_normalized_option():
-    assert set(INFO_ARGUMENT_SPEC) == set(query.FILTER_ARGUMENT_SPEC)
+    assert set(INFO_ARGUMENT_SPEC) == set(query.FILTER_ARGUMENT_SPEC) | {'concurrent_reads'}
     assert set(filters()) == set(query.FILTER_ARGUMENT_SPEC)
     assert query.FILTER_ARGUMENT_SPEC['states']['choices'] == list(query.WORKSPACE_STATES)
 

@@ -4,6 +4,9 @@
 """Unit tests of polling (fake clock), result shapes and the client layer's pure helpers."""
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from ansible_collections.fleetops.workspaces.plugins.module_utils import client
@@ -158,3 +161,62 @@ def test_settle_failures_say_why(fail_after, code, fragment):
     result = run.run(['ws-aaaaaaaa1'])
     assert [(f['error_code'], fragment in f['error_message']) for f in result['failed_workspaces']] == [(code, True)]
     assert result['stopped'] == [] and result['changed'] is False
+
+
+# --- bounded concurrency of reads (client.map_batches) ------------------------------------------------------------
+class Recorder:
+    """A read that blocks until ``release`` is set and records how many calls ran at once."""
+
+    def __init__(self, fail_on=()):
+        self.lock = threading.Lock()
+        self.running = 0
+        self.peak = 0
+        self.calls = []
+        self.fail_on = set(fail_on)
+
+    def __call__(self, batch):
+        with self.lock:
+            self.running += 1
+            self.peak = max(self.peak, self.running)
+            self.calls.append(batch)
+        try:
+            time.sleep(0.02)
+            if batch in self.fail_on:
+                raise ValueError('read of %s failed' % batch)
+            return 'result-%s' % batch
+        finally:
+            with self.lock:
+                self.running -= 1
+
+
+@pytest.mark.parametrize('concurrency, expected_peak', [(1, 1), (3, 3), (10, 8)])
+def test_map_batches_bounds_the_calls_in_flight_and_keeps_order(concurrency, expected_peak):
+    read = Recorder()
+    assert client.map_batches(read, list(range(8)), concurrency) == ['result-%d' % i for i in range(8)]
+    assert sorted(read.calls) == list(range(8))
+    assert read.peak == expected_peak
+
+
+def test_map_batches_with_nothing_to_read_makes_no_call():
+    read = Recorder()
+    assert client.map_batches(read, [], 4) == []
+    assert not read.calls
+
+
+def test_map_batches_raises_the_first_failure_and_starts_nothing_more():
+    read = Recorder(fail_on={1})
+    with pytest.raises(ValueError, match='read of 1 failed'):
+        client.map_batches(read, list(range(40)), 2)
+    assert read.running == 0  # every started read finished before the error was raised
+    assert len(read.calls) < 40  # the batches not yet started were cancelled
+
+
+@pytest.mark.parametrize('value', [0, -1, 11, True, '4', 2.5, None])
+def test_concurrent_reads_out_of_range_is_refused_naming_the_value(value):
+    errors = client.validate_concurrent_reads(value)
+    assert len(errors) == 1 and repr(value) in errors[0] and 'from 1' in errors[0]
+
+
+@pytest.mark.parametrize('value', [1, 4, 10])
+def test_concurrent_reads_in_range(value):
+    assert client.validate_concurrent_reads(value) == []
