@@ -45,7 +45,7 @@ CONCURRENCY_ARGUMENT_SPEC = dict(
     concurrent_reads=dict(type='int', default=ws_client.DEFAULT_CONCURRENT_READS),
 )
 
-STOP_ARGUMENT_SPEC = dict(CONCURRENCY_ARGUMENT_SPEC,
+STOP_ARGUMENT_SPEC = dict(
     workspace_ids=dict(type='list', elements='str'),
     workspaces=dict(type='list', elements='dict'),
     return_workspaces=dict(type='bool', default=True),
@@ -54,6 +54,7 @@ STOP_ARGUMENT_SPEC = dict(CONCURRENCY_ARGUMENT_SPEC,
     skip_connected=dict(type='bool', default=False),
     ignore_missing=dict(type='bool', default=False),
 )
+STOP_ARGUMENT_SPEC.update(CONCURRENCY_ARGUMENT_SPEC)
 
 
 def warn(module, message):
