@@ -55,8 +55,21 @@ def _pss_kb(pid):
     return None
 
 
-def tree_memory_kb(root):
+def _name(pid):
+    """A short name for a process: its command line's first words (empty when the process is gone)."""
+    try:
+        with open('/proc/%d/cmdline' % pid, 'rb') as handle:
+            words = handle.read().split(b'\0')
+    except OSError:
+        return ''
+    words = [os.path.basename(w.decode('utf-8', 'replace')) for w in words[:3] if w]
+    return ' '.join(words)[:80]
+
+
+def tree_memory_kb(root, breakdown=None):
     """(sum of RSS, sum of PSS, number of processes) of ``root`` and all its descendants now, in KiB.
+
+    ``breakdown``, a list, receives (pid, PSS KiB) per process when given.
 
     Forked workers share most of their pages with ansible-playbook: the RSS sum counts them once per process,
     the PSS sum once in all (it falls back to RSS for a process whose smaps_rollup cannot be read).
@@ -73,6 +86,8 @@ def tree_memory_kb(root):
             rss_total += rss
             pss_total += rss if pss is None else pss
             count += 1
+            if breakdown is not None:
+                breakdown.append((pid, rss if pss is None else pss))
         stack.extend(_children(pid))
     return rss_total, pss_total, count
 
@@ -85,15 +100,19 @@ class TreeSampler(threading.Thread):
         self.peak_kb = 0
         self.peak_pss_kb = 0
         self.peak_processes = 0
+        self.peak_breakdown = []
         self.samples = 0
         self._stop_event = threading.Event()
 
     def run(self):
         while not self._stop_event.is_set():
-            total, pss, count = tree_memory_kb(self.root)
+            breakdown = []
+            total, pss, count = tree_memory_kb(self.root, breakdown)
             self.samples += 1
             self.peak_kb = max(self.peak_kb, total)
-            self.peak_pss_kb = max(self.peak_pss_kb, pss)
+            if pss > self.peak_pss_kb:
+                self.peak_pss_kb = pss
+                self.peak_breakdown = [(_name(pid), kb) for pid, kb in breakdown]
             self.peak_processes = max(self.peak_processes, count)
             self._stop_event.wait(self.interval)
 
@@ -136,6 +155,7 @@ def run_measured(argv, env=None, cwd=None, log_path=None, timeout=3600, interval
         'peak_tree_rss_kb': sampler.peak_kb,
         'peak_tree_pss_kb': sampler.peak_pss_kb,
         'peak_processes': sampler.peak_processes,
+        'peak_tree_pss_by_process_kb': sampler.peak_breakdown,
         'max_process_rss_kb': usage.ru_maxrss if usage else None,
         'samples': sampler.samples,
         'timed_out': wall > timeout,

@@ -38,21 +38,13 @@ MEMORY_KB_PER_DESKTOP = 5  # "a few KB per desktop"
 MAX_POLL_ROUNDS = 3  # --quick: wait polls must be between 1 and this many rounds over the stopped desktops
 
 
-def _selected_describe_calls(truth):
-    """⌈selected/25⌉ per region: one more read of every desktop the role selected (all the tagged ones here)."""
-    return sum(fleet.ceil_div(len(info['tagged']), fleet.BATCH) for info in truth.values())
-
-
-REDESCRIBE = ('inventory mode: workspaces_stop reads again the desktops the inventory plugin described, on purpose: the '
-              'inventory may have been synced long before the job (AWX "update on launch" off, inventory cache), and stopping '
-              'from stale states would be unsafe: +⌈selected/25⌉ DescribeWorkspaces per region')
 # Calls a collection scenario is known to make above the minimum, as exact formulas over the ground truth (not a
-# tolerance): --quick accepts exactly this excess and fails on any other count, including when the excess is gone
-# (then delete the entry). Every entry is shown in the report with its reason. Empty it to make --quick
-# assert the bare minimum.
-KNOWN_EXCESS = {
-    'role-inventory': {fleet.DESCRIBE: (_selected_describe_calls, REDESCRIBE)},
-}
+# tolerance): scenario -> {operation: (formula(truth) -> calls, reason)}. --quick accepts exactly this excess and fails on
+# any other count, including when the excess is gone (then delete the entry). Every entry is shown in the report with its
+# reason. Empty: every collection scenario must make the bare minimum. (Inventory mode re-read the selected desktops,
+# +⌈selected/25⌉ DescribeWorkspaces per region, until it planned from an inventory read moments before the run:
+# workspaces_stop_inventory_max_age.)
+KNOWN_EXCESS = {}
 
 
 def log(message):
@@ -294,11 +286,18 @@ def evaluate_targets(results):
                             'met': None if value is None else value >= 20,
                             'detail': 'not measured' if value is None else '%.1fx' % value})
 
-    growth = {s: next(iter(results[s].values())).get('pss_growth_kb_per_desktop') for s in sc.COLLECTION_SCENARIOS if s in results}
-    measured = {s: g for s, g in growth.items() if g is not None}
-    targets.append({'target': 'controller memory grows by at most %g KB per desktop (peak PSS of the process tree)' % MEMORY_KB_PER_DESKTOP,
-                    'met': all(g <= MEMORY_KB_PER_DESKTOP for g in measured.values()) if measured else None,
-                    'detail': ', '.join('%s %.1f KB/desktop' % (s, g) for s, g in measured.items()) or 'needs two sizes'})
+    # The issue's "peak memory of the controller process": the largest process of the run (ru_maxrss, exact), which is
+    # ansible-playbook itself. The whole tree's PSS (forked workers and module processes included, sampled) is shown
+    # beside it: in inventory mode Ansible's forked workers copy part of the 10,000 hosts on write, and that is not the
+    # collection's to change (see benchmarks/findings.md).
+    first = {s: next(iter(results[s].values())) for s in sc.COLLECTION_SCENARIOS if s in results}
+    measured = {s: e for s, e in first.items() if e.get('largest_process_growth_kb_per_desktop') is not None}
+    targets.append({'target': 'controller memory grows by at most %g KB per desktop (peak RSS of the controller process, ansible-playbook)'
+                              % MEMORY_KB_PER_DESKTOP,
+                    'met': all(e['largest_process_growth_kb_per_desktop'] <= MEMORY_KB_PER_DESKTOP for e in measured.values()) if measured else None,
+                    'detail': ', '.join('%s %.1f KB/desktop (whole process tree, PSS: %.1f)' % (
+                        s, e['largest_process_growth_kb_per_desktop'], e['pss_growth_kb_per_desktop']) for s, e in measured.items())
+                    or 'needs two sizes'})
     return targets
 
 

@@ -16,7 +16,8 @@ description:
     the requested IDs found nowhere, and the count checked against O(max_count)."
   - "Two kinds of input. Inventory hosts: host names (for example C(ansible_play_batch)) with O(hostvars); only the hosts
     with a C(workspace_id) hostvar (the hosts of the P(fleetops.workspaces.workspaces#inventory) inventory plugin) count, and
-    only their C(workspace_id), C(region), C(directory_id), C(state), C(running_mode) and C(workspace_tags) hostvars are read.
+    only their C(workspace_id), C(region), C(directory_id), C(state), C(running_mode), C(workspace_tags) and
+    C(workspace_described_at) hostvars are read.
     Descriptions: the RV(fleetops.workspaces.workspaces_info#module:workspaces) lists of
     M(fleetops.workspaces.workspaces_info), one list or a list of such lists (one per region)."
   - "A desktop is selected when it matches every selector that is set (O(regions), O(workspace_ids), O(directory_ids),
@@ -68,11 +69,24 @@ options:
         are not already C(STOPPED), C(STOPPING), C(TERMINATING) or C(TERMINATED).
     type: int
     default: 500
+  max_age:
+    description:
+      - Inventory mode, the age in seconds up to which the inventory's description of the desktops is recent enough to plan the
+        stop from (RV(_value.regions.workspaces)); older, or without a C(workspace_described_at) hostvar, the plan hands their
+        IDs (RV(_value.regions.workspace_ids)) to M(fleetops.workspaces.workspaces_stop), which reads them again first.
+      - Decided per region, on the oldest read of its desktops. V(0) always reads again.
+      - "What planning from a recent inventory risks: a desktop the inventory saw C(STOPPED) (or C(ALWAYS_ON)) and that was
+        started (or switched) since is reported as already stopped (or skipped) and left running. A desktop the inventory
+        saw running is still checked when it is stopped: its user's connection right before (with skip_connected), its
+        state and running mode by AWS, and every desktop AWS refuses to stop is read again."
+    type: int
+    default: 0
 notes:
   - Host names without a C(workspace_id) hostvar are ignored. When none has one, RV(_value.mode) is C(selectors) and the plan is empty.
   - In inventory mode, hosts the inventory saw as C(TERMINATED) (a state a desktop never leaves) are not handed to
     M(fleetops.workspaces.workspaces_stop); they are returned as skipped in RV(_value.regions.skipped_workspaces).
-    Every other host is, whatever state the inventory saw, because the inventory may be older than the run.
+    Every other host is, whatever state the inventory saw; the module reads it again first unless the inventory is recent
+    enough to plan from (O(max_age)).
 seealso:
   - module: fleetops.workspaces.workspaces_info
   - module: fleetops.workspaces.workspaces_stop
@@ -162,15 +176,27 @@ _value:
           type: list
           elements: str
         workspace_ids:
-          description: Inventory mode, the IDs to pass to M(fleetops.workspaces.workspaces_stop) (all but those in RV(_value.regions.skipped_workspaces)).
+          description:
+            - Inventory mode, when the inventory is not recent enough to plan from (RV(_value.regions.read_again)), the IDs to
+              pass to M(fleetops.workspaces.workspaces_stop) (all but those in RV(_value.regions.skipped_workspaces)).
           type: list
           elements: str
         workspaces:
           description:
-            - Selectors mode, the descriptions to pass as O(fleetops.workspaces.workspaces_stop#module:workspaces), reduced to
-              C(workspace_id), C(state) and C(running_mode), in the order of RV(_value.regions.requested).
+            - Selectors mode, and inventory mode when the inventory is recent enough (see O(max_age)), the descriptions to pass
+              as O(fleetops.workspaces.workspaces_stop#module:workspaces), reduced to C(workspace_id), C(state) and
+              C(running_mode), in the order of RV(_value.regions.requested) (in inventory mode, without those in
+              RV(_value.regions.skipped_workspaces)).
           type: list
           elements: dict
+        read_again:
+          description:
+            - Inventory mode, whether M(fleetops.workspaces.workspaces_stop) gets IDs and reads the desktops again, because the
+              oldest C(workspace_described_at) of the region is older than O(max_age), in the future by more, or missing.
+          type: bool
+        inventory_age:
+          description: Inventory mode, seconds since the oldest C(workspace_described_at) of the region; V(null) when one is missing.
+          type: int
         skipped_workspaces:
           description:
             - Desktops not handed to the module, with the reason, shaped as the module's
@@ -182,6 +208,8 @@ _value:
           requested: [ws-1ab2cd3ef]
           workspace_ids: [ws-1ab2cd3ef]
           skipped_workspaces: []
+          read_again: true
+          inventory_age: 3605
     stop_regions:
       description: The regions (sorted) with at least one desktop to hand to M(fleetops.workspaces.workspaces_stop).
       type: list
@@ -197,6 +225,7 @@ _value:
       sample: []
 """
 
+import datetime
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
@@ -208,7 +237,7 @@ FINAL_STATES = frozenset(['TERMINATED'])
 MAX_HOSTS_IN_MESSAGE = 10
 # The hostvars of the fleetops.workspaces.workspaces inventory plugin read by the plan (and nothing else).
 HOSTVARS = (('workspace_id', 'workspace_id'), ('region', 'region'), ('directory_id', 'directory_id'), ('state', 'state'),
-            ('running_mode', 'running_mode'), ('tags', 'workspace_tags'))
+            ('running_mode', 'running_mode'), ('tags', 'workspace_tags'), ('described_at', 'workspace_described_at'))
 
 
 def _from_description(entry, index, need_tags, need_directory):
@@ -312,7 +341,43 @@ def _inventory_errors(desktops, check_tags):
     return errors
 
 
-def stop_plan(items, hostvars=None, regions=None, workspace_ids=None, directory_ids=None, tags=None, exclude_tags=None, max_count=500):
+def _age(described_at, now):
+    """Seconds since ``described_at`` (an ISO 8601 time, as the inventory plugin writes it), None when missing or unreadable."""
+    if not isinstance(described_at, str):
+        return None
+    try:
+        when = datetime.datetime.fromisoformat(described_at)
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return (now - when).total_seconds()
+
+
+def _inventory_age(targets, max_age, now):
+    """(age of the oldest read in seconds or None, whether every read is recent enough to plan from).
+
+    A read in the future by more than ``max_age`` (a clock far off) is not recent enough either.
+    """
+    ages = [_age(d['described_at'], now) for d in targets]
+    if not ages or any(age is None for age in ages):
+        return None, False
+    oldest = max(ages)
+    return int(oldest), max_age > 0 and oldest <= max_age and min(ages) >= -max_age
+
+
+def _check_max_age(value):
+    try:
+        value = int(value)
+    except (TypeError, ValueError) as e:
+        raise AnsibleFilterError('stop_plan: max_age must be a whole number of seconds (0: always read again), got %r' % (value,)) from e
+    if value < 0:
+        raise AnsibleFilterError('stop_plan: max_age must be 0 (always read again) or more seconds, got %r' % (value,))
+    return value
+
+
+def stop_plan(items, hostvars=None, regions=None, workspace_ids=None, directory_ids=None, tags=None, exclude_tags=None, max_count=500,
+              max_age=0):
     """See DOCUMENTATION."""
     items = _check_list('the input', items)
     regions = set(_check_list('regions', regions))
@@ -325,6 +390,8 @@ def stop_plan(items, hostvars=None, regions=None, workspace_ids=None, directory_
         max_count = int(max_count)
     except (TypeError, ValueError) as e:
         raise AnsibleFilterError('stop_plan: max_count must be an integer, got %r' % (max_count,)) from e
+    max_age = _check_max_age(max_age)
+    now = datetime.datetime.now(datetime.timezone.utc)
 
     inventory, descriptions = [], []
     for desktop, from_inventory in _desktops(items, hostvars, bool(tags or exclude_tags), bool(directories)):
@@ -364,15 +431,22 @@ def stop_plan(items, hostvars=None, regions=None, workspace_ids=None, directory_
         targets = sorted(per_region[region], key=lambda d: d['workspace_id'])
         entry = {'requested': [d['workspace_id'] for d in targets], 'skipped_workspaces': []}
         if mode == 'inventory':
-            entry['workspace_ids'] = []
+            sendable = []
             for desktop in targets:
                 if desktop['state'] in FINAL_STATES:
                     entry['skipped_workspaces'].append({
                         'workspace_id': desktop['workspace_id'], 'state': desktop['state'], 'running_mode': desktop['running_mode'],
                         'reason': 'state %s cannot be stopped (as the inventory saw it; not read again)' % desktop['state']})
                 else:
-                    entry['workspace_ids'].append(desktop['workspace_id'])
-            send = entry['workspace_ids']
+                    sendable.append(desktop)
+            entry['inventory_age'], recent = _inventory_age(targets, max_age, now)
+            entry['read_again'] = not recent
+            if recent:
+                entry['workspaces'] = [{'workspace_id': d['workspace_id'], 'state': d['state'], 'running_mode': d['running_mode']} for d in sendable]
+                send = entry['workspaces']
+            else:
+                entry['workspace_ids'] = [d['workspace_id'] for d in sendable]
+                send = entry['workspace_ids']
         else:
             entry['workspaces'] = [{'workspace_id': d['workspace_id'], 'state': d['state'], 'running_mode': d['running_mode']} for d in targets]
             send = entry['workspaces']

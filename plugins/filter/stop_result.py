@@ -82,6 +82,8 @@ _value:
         - Per region, the outcome lists C(requested), C(stopped), C(already_stopped), C(skipped_workspaces), C(missing),
           C(failed_workspaces), C(not_attempted), C(changed), C(error) (the message of a region that failed as a whole, else
           V(null)) and C(summary) (the length of each list).
+        - In inventory mode also the plan's C(read_again) and C(inventory_age) (see
+          RV(fleetops.workspaces.stop_plan#filter:_value.regions)), whether the desktops were read again before the stop.
       type: dict
     failed_workspaces:
       description: Every failed desktop (C(workspace_id), C(error_code), C(error_message), C(state)) with its C(region), by region.
@@ -180,6 +182,9 @@ def stop_result(outcomes, plan, check_mode=False):
         if region not in outcomes and not entry.get('skipped_workspaces'):
             continue  # nothing was handed to the module there and nothing was skipped: not a region of the run
         regions[region] = region_result(entry.get('requested') or [], outcomes.get(region), entry.get('skipped_workspaces') or [])
+        for key in ('read_again', 'inventory_age'):
+            if key in entry:
+                regions[region][key] = entry[key]
 
     failed, failed_regions = [], []
     for region, outcome in regions.items():

@@ -55,9 +55,20 @@ def _first(ids):
     return ', '.join(str(i) for i in ids[:FIRST])
 
 
+def _source(outcome):
+    """Inventory mode: where the states the region was planned from come from."""
+    if 'read_again' not in outcome:
+        return ''
+    age = outcome.get('inventory_age')
+    if not outcome['read_again']:
+        return ' (planned from the inventory, read %s s before)' % age
+    return ' (read again: the inventory is %s)' % ('%s s old' % age if age is not None else 'of unknown age')
+
+
 def _region_line(region, outcome, verb):
     summary = outcome['summary']
-    line = '%s: %s %s, already stopped %s, skipped %s' % (region, verb, summary['stopped'], summary['already_stopped'], summary['skipped'])
+    line = '%s%s: %s %s, already stopped %s, skipped %s' % (
+        region, _source(outcome), verb, summary['stopped'], summary['already_stopped'], summary['skipped'])
     skipped = outcome.get('skipped_workspaces') or []
     if skipped:
         reasons = {}

@@ -18,6 +18,9 @@ description:
     C(bundle_id), C(computer_name), C(ip_address) (V(null) while the desktop has none), C(workspace_properties),
     C(workspace_tags) (a dictionary, when tags are read, see O(include_tags)) and, with O(include_connection_status)
     or O(connection_states), C(connection_state) and C(last_known_user_connection_timestamp)."
+  - "C(workspace_described_at): when the desktop was read, in ISO 8601 UTC (the start of the region's read; a cached
+    inventory keeps the time of the read it cached). The role C(fleetops.workspaces.stop) uses it to decide whether the
+    inventory is recent enough to plan from (its C(workspaces_stop_inventory_max_age))."
   - The tags are in C(workspace_tags), not C(tags), because C(tags) is a name reserved by Ansible.
   - "No connection variable (such as C(ansible_host)) is set: these hosts are not meant to be reached over SSH or WinRM.
     Run tasks for them on the controller (C(delegate_to: localhost)) with the AWS modules, as the role C(fleetops.workspaces.stop) does."
@@ -121,6 +124,7 @@ cache_connection: /tmp/workspaces_inventory
 cache_timeout: 3600
 """
 
+import datetime
 import difflib
 
 try:
@@ -146,6 +150,12 @@ HOSTVAR_KEYS = (
 CONNECTION_KEYS = ('connection_state', 'last_known_user_connection_timestamp')
 
 
+def described_at(now=None):
+    """The time of a read, as stored in the workspace_described_at hostvar: ISO 8601, UTC, whole seconds (rounded down)."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    return now.astimezone(datetime.timezone.utc).replace(microsecond=0).isoformat()
+
+
 def host_vars(desktop):
     """The host variables of one desktop (a dict from :func:`query.find_workspaces`)."""
     variables = {key: desktop.get(key) for key in HOSTVAR_KEYS}
@@ -154,6 +164,8 @@ def host_vars(desktop):
     for key in CONNECTION_KEYS:
         if key in desktop:
             variables[key] = desktop[key]
+    if desktop.get('described_at'):
+        variables['workspace_described_at'] = desktop['described_at']
     return variables
 
 
@@ -220,8 +232,12 @@ class InventoryModule(AWSInventoryBase):
         for region in regions:
             workspaces_client = self.client('workspaces', region=region, retry_decorator=retry)
             tagging_client = self.client('resourcegroupstaggingapi', region=region, retry_decorator=retry)
+            started = described_at()  # before the first call: the oldest a desktop of the region can have been read
             try:
-                desktops.extend(query.find_workspaces(workspaces_client, tagging_client, region, filters, self.get_option('concurrent_reads')))
+                found = query.find_workspaces(workspaces_client, tagging_client, region, filters, self.get_option('concurrent_reads'))
+                for desktop in found:
+                    desktop['described_at'] = started
+                desktops.extend(found)
             except botocore.exceptions.EndpointConnectionError as e:
                 if not discovered:
                     raise AnsibleError('Failed to list WorkSpaces in %s (is WorkSpaces offered there?): %s' % (region, to_native(e)))

@@ -187,8 +187,9 @@ class StopRun:
             current = self.describe(failed_ids)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):
             current = {}
-        now_stopping, now_stopped, failures = ws_plan.recheck_failures(failed_requests, current)
+        now_stopping, now_stopped, skipped, failures = ws_plan.recheck_failures(failed_requests, current)
         self.already_stopped.extend(now_stopping + now_stopped)
+        self.skipped.extend(skipped)
         self.failed.extend(failures)
         if self.wait:
             for workspace_id in now_stopping:

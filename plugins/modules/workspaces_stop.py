@@ -51,11 +51,14 @@ options:
   workspaces:
     description:
       - Descriptions of the WorkSpaces to stop, as returned a moment before by M(fleetops.workspaces.workspaces_info)
-        (its RV(fleetops.workspaces.workspaces_info#module:workspaces)); the module plans from them instead of reading the
-        desktops again, which saves one C(DescribeWorkspaces) call per 25 desktops.
+        (its RV(fleetops.workspaces.workspaces_info#module:workspaces)) or read by the P(fleetops.workspaces.workspaces#inventory)
+        inventory (its hostvars); the module plans from them instead of reading the desktops again, which saves one
+        C(DescribeWorkspaces) call per 25 desktops.
       - Each needs C(workspace_id), C(state) and C(running_mode) (or C(workspace_properties.running_mode)); other keys are ignored.
       - A description that has gone stale is still safe. C(StopWorkspaces) refuses a desktop that is no longer stoppable, and
         the module then reads it again (as for O(workspace_ids)); O(skip_connected) is always checked right before the stop.
+        But a desktop described as C(STOPPED) and started since is reported as already stopped and not stopped; give
+        O(workspace_ids) instead when the descriptions may be older than a few minutes.
       - Exactly one of O(workspace_ids) and O(workspaces) is required.
     type: list
     elements: dict
@@ -213,6 +216,19 @@ skipped_workspaces:
       type: str
       returned: always
       sample: running mode ALWAYS_ON cannot be stopped (only AUTO_STOP and MANUAL desktops can)
+    error_code:
+      description:
+        - When C(StopWorkspaces) refused the desktop and reading it again showed why (it changed since it was read, for
+          example to running mode C(ALWAYS_ON)), AWS's error code, verbatim. RV(skipped_workspaces[].state) and
+          RV(skipped_workspaces[].running_mode) are then as read again.
+      type: str
+      returned: when StopWorkspaces refused it
+      sample: ResourceInvalidState.Workspace
+    error_message:
+      description: With RV(skipped_workspaces[].error_code), AWS's error message, verbatim.
+      type: str
+      returned: when StopWorkspaces refused it
+      sample: The WorkSpace has running mode ALWAYS_ON and cannot be stopped.
 missing:
   description: Requested IDs that do not exist in the region (only non-empty with O(ignore_missing=true), else the task fails).
   returned: always

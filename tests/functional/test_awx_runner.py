@@ -141,12 +141,19 @@ def test_awx_job_inventory_mode(emulator, collections_path, tmp_path):
                    and e['event_data'].get('task_action') == 'fleetops.workspaces.workspaces_stop']
     assert len(stop_events) == 2
     assert all(e['event_data']['res']['invocation']['module_args']['session_token'] == MASKED for e in stop_events)
-    # Inventory mode hands the module the IDs (it reads their current state: the inventory may be old) and asks for no descriptions back.
+    # The inventory was read as the job started (well within workspaces_stop_inventory_max_age): the module plans from the
+    # inventory's states, gets no IDs to read again, and is asked for no descriptions back.
     for event in stop_events:
         res = event['event_data']['res']
-        assert res['invocation']['module_args']['return_workspaces'] is False and res['invocation']['module_args']['workspaces'] is None
+        args = res['invocation']['module_args']
+        assert args['return_workspaces'] is False and args['workspace_ids'] is None
+        assert all(d['state'] == 'AVAILABLE' and d['running_mode'] == 'AUTO_STOP' for d in args['workspaces'])
         assert 'workspaces' not in res
-    assert sorted(i for e in stop_events for i in e['event_data']['res']['invocation']['module_args']['workspace_ids']) == expected
+    assert sorted(d['workspace_id'] for e in stop_events for d in e['event_data']['res']['invocation']['module_args']['workspaces']) == expected
+    # So the desktops were read once before the stops, by the inventory (DescribeWorkspaces without IDs); by ID only the wait polls.
+    calls = emulator.calls()
+    first_stop = min(c['seq'] for c in calls if c['operation'] == 'StopWorkspaces')
+    assert [c for c in calls if c['operation'] == 'DescribeWorkspaces' and c['params'].get('WorkspaceIds') and c['seq'] < first_stop] == []
 
 
 def test_awx_preview_job_selector_mode(emulator, collections_path, tmp_path):

@@ -4,10 +4,12 @@
 """The workspaces inventory plugin through real ansible-inventory / ansible-playbook runs against the emulator."""
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import subprocess
 import sys
+import time
 
 import yaml
 
@@ -18,7 +20,7 @@ DIR_B = 'd-bbbbbbbbbb'
 DIR_C = 'd-cccccccccc'
 EXEMPT = 'autostop:exempt'
 HOSTVARS = {'workspace_id', 'region', 'directory_id', 'user_name', 'state', 'running_mode', 'bundle_id', 'computer_name',
-            'ip_address', 'workspace_properties', 'workspace_tags'}
+            'ip_address', 'workspace_properties', 'workspace_tags', 'workspace_described_at'}
 CONNECTION_VARS = {'connection_state', 'last_known_user_connection_timestamp'}
 
 FLEET = {
@@ -91,9 +93,13 @@ def test_two_regions_groups_host_vars_and_calls(emulator, ansible_env, tmp_path)
         'groups': {'connected': "connection_state == 'CONNECTED'"},
         'compose': {'owner': 'user_name | upper'},
     })
+    before = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     proc, listing = inventory(ansible_env, source)
+    after = datetime.datetime.now(datetime.timezone.utc)
     assert proc.returncode == 0, proc.stderr
     hostvars = listing['_meta']['hostvars']
+    # When each desktop was read (the start of its region's read), for the role's workspaces_stop_inventory_max_age.
+    assert all(before <= datetime.datetime.fromisoformat(v['workspace_described_at']) <= after for v in hostvars.values())
 
     expected = {w for w, d in truth.items() if EXEMPT not in d['tags']}
     assert set(hostvars) == expected and 'ws-exempt0001' in truth
@@ -183,8 +189,10 @@ def test_cache_serves_the_second_run(emulator, ansible_env, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert emulator.counts() == {'DescribeWorkspaces': 1, 'GetResources': 1}
     emulator.reset_calls()
+    time.sleep(1.1)  # a read now would have another workspace_described_at
     proc, second = inventory(ansible_env, source)
     assert proc.returncode == 0, proc.stderr
+    # Served from the cache, workspace_described_at included: the time of the read, not of the cache hit.
     assert second == first and len(first['_meta']['hostvars']) == 4
     assert emulator.counts() == {}
     proc, _third = inventory(ansible_env, source, '--flush-cache')

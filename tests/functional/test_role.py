@@ -64,22 +64,30 @@ ROLE_PLAY = """
           diff: false
 """
 
-# Inventory mode with an inventory that is stale by the time the role runs: a desktop the inventory saw STOPPED is started
-# (through the emulator's control endpoint) before the role runs.
+# Inventory mode with an inventory that is out of date by the time the role runs: desktops change (through the emulator's
+# control endpoint, emulator_changes: {id: fields}) after the inventory was read, then the role runs, after
+# sleep_before seconds when set.
 STALE_INVENTORY_PLAY = """
-- name: Start a desktop after the inventory was read, then run the role
+- name: Change desktops after the inventory was read, then run the role
   hosts: aws_workspaces
   gather_facts: false
   connection: local
   tasks:
-    - name: Start ws-stale0001, which the inventory saw STOPPED
+    - name: Change desktops the inventory has read
       ansible.builtin.uri:
-        url: "{{ emulator_url }}/_emulator/workspaces/ws-stale0001"
+        url: "{{ emulator_url }}/_emulator/workspaces/{{ item.key }}"
         method: POST
         body_format: json
-        body: {region: us-east-1, state: AVAILABLE}
+        body: "{{ item.value | combine({'region': 'us-east-1'}) }}"
+      loop: "{{ emulator_changes | dict2items }}"
       run_once: true
       delegate_to: localhost
+
+    - name: Let the inventory age
+      ansible.builtin.pause:
+        seconds: "{{ sleep_before }}"
+      run_once: true
+      when: sleep_before is defined
 
     - name: Run fleetops.workspaces.stop
       block:
@@ -331,26 +339,36 @@ def test_selector_mode_makes_the_minimum_of_api_calls(emulator, run_playbook, ou
         batches(tagged[r], 100) + batches(candidates[r]) + batches(to_stop[r]) for r in REGIONS)
 
 
-def test_inventory_mode_reads_the_hosts_again_once_and_stops_what_the_stale_inventory_saw_stopped(emulator, run_playbook, outdir, tmp_path):
-    """The inventory may be older than the run (AWX "update on launch" off): workspaces_stop reads every selected host once
-    (⌈hosts/25⌉ DescribeWorkspaces), so a desktop the inventory saw STOPPED but that is running now is stopped, and one it saw
-    ALWAYS_ON is checked again. Hosts the inventory saw TERMINATED are reported as skipped without being read again."""
-    desktops = [{'workspace_id': 'ws-inv%06d' % i, 'tags': {'Team': 'blue'}} for i in range(30)]
-    desktops += [
-        {'workspace_id': 'ws-stale0001', 'state': 'STOPPED', 'tags': {'Team': 'blue'}},
-        {'workspace_id': 'ws-stopd0001', 'state': 'STOPPED', 'tags': {'Team': 'blue'}},
-        {'workspace_id': 'ws-alwon0001', 'running_mode': 'ALWAYS_ON', 'tags': {'Team': 'blue'}},
-        {'workspace_id': 'ws-gone00001', 'state': 'TERMINATED', 'tags': {'Team': 'blue'}},
-        {'workspace_id': 'ws-keep00001', 'tags': {'Team': 'blue', KEEP: ''}},
-    ]
-    seed(emulator, {'us-east-1': desktops})
+STALE_FLEET = [{'workspace_id': 'ws-inv%06d' % i, 'tags': {'Team': 'blue'}} for i in range(30)] + [
+    {'workspace_id': 'ws-stale0001', 'state': 'STOPPED', 'tags': {'Team': 'blue'}},
+    {'workspace_id': 'ws-stopd0001', 'state': 'STOPPED', 'tags': {'Team': 'blue'}},
+    {'workspace_id': 'ws-alwon0001', 'running_mode': 'ALWAYS_ON', 'tags': {'Team': 'blue'}},
+    {'workspace_id': 'ws-gone00001', 'state': 'TERMINATED', 'tags': {'Team': 'blue'}},
+    {'workspace_id': 'ws-keep00001', 'tags': {'Team': 'blue', KEEP: ''}},
+]
+
+
+def run_on_stale_inventory(emulator, run_playbook, outdir, tmp_path, changes, extra_vars):
+    seed(emulator, {'us-east-1': STALE_FLEET})
     result_path = outdir / 'result.json'
     run = run_playbook(STALE_INVENTORY_PLAY % result_path, inventory=write_inventory(tmp_path, ['us-east-1']),
-                       extra_vars={'emulator_url': emulator.url, 'workspaces_stop_wait': False})
-    result = json.loads(result_path.read_text())
-    assert run.rc == 0, run
+                       extra_vars=dict({'emulator_url': emulator.url, 'emulator_changes': changes, 'workspaces_stop_wait': False}, **extra_vars))
+    assert run.rc == 0, run.stdout[-3000:]
+    return json.loads(result_path.read_text())
 
-    sent = sorted(d['workspace_id'] for d in desktops if d['workspace_id'] not in ('ws-gone00001', 'ws-keep00001'))
+
+@pytest.mark.parametrize('extra_vars', [
+    {'workspaces_stop_inventory_max_age': 0},                                  # always read again
+    {'workspaces_stop_inventory_max_age': 1, 'sleep_before': 2},               # the inventory is older than max_age
+], ids=['max-age-0', 'older-than-max-age'])
+def test_inventory_mode_reads_an_old_inventory_again_and_stops_what_it_saw_stopped(emulator, run_playbook, outdir, tmp_path, extra_vars):
+    """An inventory older than workspaces_stop_inventory_max_age (AWX "update on launch" off, a cache) may be stale:
+    workspaces_stop reads every selected host once (⌈hosts/25⌉ DescribeWorkspaces), so a desktop the inventory saw STOPPED
+    but that is running now is stopped, and one it saw ALWAYS_ON is checked again. Hosts the inventory saw TERMINATED are
+    reported as skipped without being read again."""
+    result = run_on_stale_inventory(emulator, run_playbook, outdir, tmp_path, {'ws-stale0001': {'state': 'AVAILABLE'}}, extra_vars)
+
+    sent = sorted(d['workspace_id'] for d in STALE_FLEET if d['workspace_id'] not in ('ws-gone00001', 'ws-keep00001'))
     reads = [c for c in emulator.calls(operation='DescribeWorkspaces') if describe_ids(c)]  # the inventory lists the region, without IDs
     assert len(reads) == batches(len(sent)) and sorted(i for c in reads for i in describe_ids(c)) == sent
     assert 'ws-stale0001' in stopped_ids(emulator) and states(emulator)['ws-stale0001'] in STOPPED_OR_STOPPING
@@ -360,6 +378,33 @@ def test_inventory_mode_reads_the_hosts_again_once_and_stops_what_the_stale_inve
         'ws-gone00001': 'state TERMINATED cannot be stopped (as the inventory saw it; not read again)',
         'ws-alwon0001': 'running mode ALWAYS_ON cannot be stopped (only AUTO_STOP and MANUAL desktops can)'}
     assert result['totals']['stopped'] == 31 and result['totals']['requested'] == 34 and result['totals']['excluded'] == 1
+
+
+def test_inventory_mode_plans_from_a_recent_inventory_without_reading_again(emulator, run_playbook, outdir, tmp_path):
+    """An inventory read moments ago (the default workspaces_stop_inventory_max_age, 120 s) is planned from: no
+    DescribeWorkspaces before the stops. What changed since is still caught where it matters, and the one documented
+    blind spot shows: a desktop the inventory saw STOPPED and that was started since is reported as already stopped."""
+    changes = {
+        'ws-stale0001': {'state': 'AVAILABLE'},                   # started since: reported already stopped, left running
+        'ws-inv000001': {'connection_state': 'CONNECTED'},        # its user connected since: skipped (checked before the stop)
+        'ws-inv000002': {'running_mode': 'ALWAYS_ON'},            # switched since: AWS refuses, read again, reported as it is
+        'ws-inv000003': {'state': 'STOPPED'},                     # stopped since by someone else: AWS refuses, read again
+    }
+    result = run_on_stale_inventory(emulator, run_playbook, outdir, tmp_path, changes, {})
+
+    calls = emulator.calls()
+    first_stop = next(c['seq'] for c in calls if c['operation'] == 'StopWorkspaces')
+    assert [c for c in calls if c['operation'] == 'DescribeWorkspaces' and describe_ids(c) and c['seq'] < first_stop] == []
+    rereads = [i for c in calls if c['operation'] == 'DescribeWorkspaces' for i in describe_ids(c)]
+    assert sorted(rereads) == ['ws-inv000002', 'ws-inv000003']   # only the refused ones (no wait: no polls)
+    after = states(emulator)
+    assert after['ws-stale0001'] == 'AVAILABLE' and after['ws-inv000001'] == after['ws-inv000002'] == 'AVAILABLE'
+    region = result['regions']['us-east-1']
+    assert sorted(region['already_stopped']) == ['ws-inv000003', 'ws-stale0001', 'ws-stopd0001']
+    skipped = {s['workspace_id']: s['reason'] for s in region['skipped_workspaces']}
+    assert set(skipped) == {'ws-gone00001', 'ws-alwon0001', 'ws-inv000001', 'ws-inv000002'}, skipped
+    assert 'ALWAYS_ON' in skipped['ws-inv000002'] and 'connected' in skipped['ws-inv000001'].lower()
+    assert result['totals']['stopped'] == 27 and result['totals']['failed'] == 0
 
 
 # -- preview -----------------------------------------------------------------------------------------------------------
@@ -519,7 +564,7 @@ def test_invalid_values_fail_before_any_call(emulator, run_playbook):
     seed(emulator)
     run = run_playbook('fleetops.workspaces.stop_workspaces', extra_vars={
         'workspaces_stop_regions': REGIONS, 'workspaces_stop_workspace_ids': ['ws-BAD'], 'workspaces_stop_wait_timeout': 0,
-        'workspaces_stop_tags': {'Cost': 12}, 'workspaces_stop_region_concurrency': 0})
+        'workspaces_stop_tags': {'Cost': 12}, 'workspaces_stop_region_concurrency': 0, 'workspaces_stop_inventory_max_age': '-5'})
     assert run.rc != 0, run
     text = error_text(run)
     assert 'Invalid variables for the fleetops.workspaces.stop role, nothing was stopped' in text
@@ -527,6 +572,7 @@ def test_invalid_values_fail_before_any_call(emulator, run_playbook):
     assert 'workspaces_stop_wait_timeout must be a positive number of seconds; got 0' in text
     assert 'workspaces_stop_tags values must be strings, or null to match any value; quote these: Cost=12' in text
     assert 'workspaces_stop_region_concurrency must be 1 or more' in text
+    assert 'workspaces_stop_inventory_max_age must be a whole number of seconds (0: always read the desktops again before stopping them); got -5' in text
     assert emulator.calls() == []
 
 

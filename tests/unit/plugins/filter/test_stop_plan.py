@@ -4,6 +4,7 @@
 """Unit tests of the stop_plan filter: selection, exclusion, grouping, max_count, inventory hosts (no AWS)."""
 from __future__ import annotations
 
+import datetime
 import json
 
 import pytest
@@ -206,12 +207,14 @@ def test_inventory_hosts_are_read_from_their_hostvars():
     assert plan['mode'] == 'inventory'
     assert plan['selected'] == 7 and [e['workspace_id'] for e in plan['excluded']] == ['ws-keep00001']
     # Only the needed hostvars are read, never user_name, ansible_host or the rest.
-    assert hostvars.read == {'workspace_id', 'region', 'directory_id', 'state', 'running_mode', 'workspace_tags'}
+    assert hostvars.read == {'workspace_id', 'region', 'directory_id', 'state', 'running_mode', 'workspace_tags', 'workspace_described_at'}
     us_east = plan['regions']['us-east-1']
     # Every host is handed to the module, whatever state the inventory saw (it reads them again), except TERMINATED ones.
     assert us_east['requested'] == ['ws-alwayson1', 'ws-blue00001', 'ws-gone00001', 'ws-stopd0001']
     assert us_east['workspace_ids'] == ['ws-alwayson1', 'ws-blue00001', 'ws-stopd0001']
     assert 'workspaces' not in us_east
+    # No workspace_described_at hostvar: the age of the inventory is unknown, so the module reads the desktops again.
+    assert us_east['read_again'] is True and us_east['inventory_age'] is None
     assert us_east['skipped_workspaces'] == [{'workspace_id': 'ws-gone00001', 'state': 'TERMINATED', 'running_mode': 'AUTO_STOP',
                                               'reason': 'state TERMINATED cannot be stopped (as the inventory saw it; not read again)'}]
     # A region whose hosts are all TERMINATED is in the plan (for the report) but gets no module call.
@@ -260,6 +263,74 @@ def test_real_hostvars_of_an_inventory(tmp_path):
     assert stop_plan(list(INVENTORY), hostvars=hostvars, exclude_tags={KEEP: None}) == expected
 
 
+# -- inventory mode: planning from a recent inventory (max_age) ---------------------------------------------------------
+def ago(seconds):
+    """workspace_described_at of a read ``seconds`` ago (negative: in the future), as the inventory plugin writes it."""
+    when = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=seconds)
+    return when.replace(microsecond=0).isoformat()
+
+
+def read_at(ages):
+    """INVENTORY with workspace_described_at set per host (``ages``: host -> seconds ago; others 10 s ago)."""
+    hostvars = {}
+    for name, variables in INVENTORY.items():
+        variables = dict(variables)
+        if 'workspace_id' in variables:
+            variables['workspace_described_at'] = ago(ages.get(name, 10))
+        hostvars[name] = variables
+    return hostvars
+
+
+def test_recent_inventory_is_planned_from_without_reading_again():
+    plan = stop_plan(list(INVENTORY), hostvars=read_at({}), exclude_tags={KEEP: None}, max_age=120)
+    us_east = plan['regions']['us-east-1']
+    assert us_east['read_again'] is False and 9 <= us_east['inventory_age'] <= 12
+    assert 'workspace_ids' not in us_east
+    # The descriptions the module plans from: what the inventory saw, TERMINATED hosts still reported as skipped here.
+    assert us_east['workspaces'] == [
+        {'workspace_id': 'ws-alwayson1', 'state': 'AVAILABLE', 'running_mode': 'ALWAYS_ON'},
+        {'workspace_id': 'ws-blue00001', 'state': 'AVAILABLE', 'running_mode': 'AUTO_STOP'},
+        {'workspace_id': 'ws-stopd0001', 'state': 'STOPPED', 'running_mode': 'AUTO_STOP'}]
+    assert [s['workspace_id'] for s in us_east['skipped_workspaces']] == ['ws-gone00001']
+    assert plan['regions']['ap-southeast-2']['workspaces'] == [] and plan['stop_regions'] == ['eu-west-1', 'us-east-1']
+    # Everything else is the plan made from IDs.
+    by_ids = stop_plan(list(INVENTORY), hostvars=read_at({}), exclude_tags={KEEP: None}, max_age=0)
+    assert by_ids['regions']['us-east-1']['workspace_ids'] == [d['workspace_id'] for d in us_east['workspaces']]
+    for key in ('selected', 'excluded', 'candidates', 'stop_regions', 'errors'):
+        assert plan[key] == by_ids[key], key
+
+
+@pytest.mark.parametrize('ages, max_age, read_again', [
+    ({}, 0, True),                              # 0: always read again
+    ({'alice': 121}, 120, True),                # one host of the region older than max_age: the whole region is read again
+    ({'alice': 119}, 120, False),
+    ({'alice': -30}, 120, False),               # a little in the future (clock skew between execution nodes)
+    ({'alice': -3600}, 120, True),              # far in the future: a clock is wrong, do not trust it
+    ({'erin': 5000}, 120, False),               # another region's age does not matter
+])
+def test_each_region_is_read_again_unless_all_its_hosts_are_recent_enough(ages, max_age, read_again):
+    plan = stop_plan(list(INVENTORY), hostvars=read_at(ages), max_age=max_age)
+    us_east = plan['regions']['us-east-1']
+    assert us_east['read_again'] is read_again
+    assert ('workspace_ids' in us_east) is read_again and ('workspaces' in us_east) is not read_again
+
+
+@pytest.mark.parametrize('described_at', [None, 'yesterday', 42, '2026-13-45T00:00:00+00:00'])
+def test_a_missing_or_unreadable_read_time_means_read_again(described_at):
+    hostvars = read_at({})
+    hostvars['alice']['workspace_described_at'] = described_at
+    us_east = stop_plan(list(INVENTORY), hostvars=hostvars, max_age=3600)['regions']['us-east-1']
+    assert us_east['read_again'] is True and us_east['inventory_age'] is None and 'ws-blue00001' in us_east['workspace_ids']
+
+
+def test_a_read_time_without_zone_is_utc():
+    hostvars = read_at({})
+    naive = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None, microsecond=0) - datetime.timedelta(seconds=30)
+    hostvars['alice']['workspace_described_at'] = naive.isoformat()
+    us_east = stop_plan(list(INVENTORY), hostvars=hostvars, max_age=60)['regions']['us-east-1']
+    assert us_east['read_again'] is False and 29 <= us_east['inventory_age'] <= 32
+
+
 # -- bad input ---------------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize('items, kwargs, message', [
     (['alice'], {}, 'no hostvars was given'),
@@ -270,6 +341,8 @@ def test_real_hostvars_of_an_inventory(tmp_path):
     ([], {'exclude_tags': ['x']}, 'exclude_tags must be a dictionary'),
     ([], {'regions': 'us-east-1'}, 'regions must be a list'),
     ([], {'max_count': 'many'}, 'max_count must be an integer'),
+    ([], {'max_age': 'soon'}, r"max_age must be a whole number of seconds \(0: always read again\), got 'soon'"),
+    ([], {'max_age': -1}, r'max_age must be 0 \(always read again\) or more seconds, got -1'),
 ])
 def test_bad_input_is_a_clear_error(items, kwargs, message):
     with pytest.raises(AnsibleFilterError, match=message):

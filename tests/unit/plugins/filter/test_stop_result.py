@@ -183,6 +183,24 @@ def test_summary_in_check_mode_lists_what_would_be_stopped():
     ]
 
 
+def test_inventory_mode_says_where_each_region_was_planned_from():
+    recent = dict(region_plan('ws-a0000001'), read_again=False, inventory_age=14)
+    old = dict(region_plan('ws-b0000001'), read_again=True, inventory_age=3605)
+    unknown = dict(region_plan('ws-c0000001'), read_again=True, inventory_age=None)
+    plan = plan_of({'us-east-1': recent, 'eu-west-1': old, 'ap-south-1': unknown}, mode='inventory')
+    outcomes = {'us-east-1': module_result(stopped=['ws-a0000001']), 'eu-west-1': module_result(stopped=['ws-b0000001']),
+                'ap-south-1': module_result(stopped=['ws-c0000001'])}
+    result = stop_result(outcomes, plan)
+    assert (result['regions']['us-east-1']['read_again'], result['regions']['us-east-1']['inventory_age']) == (False, 14)
+    assert stop_summary(result)[1:4] == [
+        'ap-south-1 (read again: the inventory is of unknown age): stopped 1, already stopped 0, skipped 0, missing 0, failed 0',
+        'eu-west-1 (read again: the inventory is 3605 s old): stopped 1, already stopped 0, skipped 0, missing 0, failed 0',
+        'us-east-1 (planned from the inventory, read 14 s before): stopped 1, already stopped 0, skipped 0, missing 0, failed 0',
+    ]
+    # Selectors mode says nothing of the kind.
+    assert 'read_again' not in stop_result(outcomes, plan_of({'us-east-1': region_plan('ws-a0000001')}))['regions']['us-east-1']
+
+
 def test_summary_of_nothing():
     assert stop_summary(stop_result({}, plan_of({}, selected=0))) == [
         'WorkSpaces stop - selectors mode: 0 selected, 0 excluded by tag',

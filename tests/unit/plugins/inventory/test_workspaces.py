@@ -4,6 +4,8 @@
 """Unit tests of the workspaces inventory plugin: host variables, groups, hostnames, option checks (no AWS)."""
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
 from ansible.errors import AnsibleParserError
@@ -60,6 +62,15 @@ def test_host_vars_are_the_documented_subset():
     assert set(variables) == set(plugin_module.HOSTVAR_KEYS) | {'workspace_tags', 'connection_state', 'last_known_user_connection_timestamp'}
     assert variables['workspace_tags'] == {'team': 'ops'}
     assert 'tags' not in variables and 'ansible_host' not in variables
+
+
+def test_read_time_is_a_hostvar_in_utc_whole_seconds():
+    variables = plugin_module.host_vars(desktop('ws-aaaaaaaa1', described_at='2026-11-26T02:10:04+00:00'))
+    assert variables['workspace_described_at'] == '2026-11-26T02:10:04+00:00'
+    paris = datetime.timezone(datetime.timedelta(hours=1))
+    assert plugin_module.described_at(datetime.datetime(2026, 11, 26, 3, 10, 4, 999999, tzinfo=paris)) == '2026-11-26T02:10:04+00:00'
+    now = datetime.datetime.fromisoformat(plugin_module.described_at())
+    assert now.tzinfo is not None and abs((datetime.datetime.now(datetime.timezone.utc) - now).total_seconds()) < 5
 
 
 def test_host_vars_without_tags_or_connection_and_missing_fields():
