@@ -195,7 +195,9 @@ _value:
               oldest C(workspace_described_at) of the region is older than O(max_age), in the future by more, or missing.
           type: bool
         inventory_age:
-          description: Inventory mode, seconds since the oldest C(workspace_described_at) of the region; V(null) when one is missing.
+          description:
+            - Inventory mode, seconds since the oldest C(workspace_described_at) of the region (V(0) when in the future);
+              V(null) when one is missing.
           type: int
         skipped_workspaces:
           description:
@@ -341,6 +343,11 @@ def _inventory_errors(desktops, check_tags):
     return errors
 
 
+def _for_module(desktop):
+    """What workspaces_stop plans from (its workspaces option), and nothing more."""
+    return {'workspace_id': desktop['workspace_id'], 'state': desktop['state'], 'running_mode': desktop['running_mode']}
+
+
 def _age(described_at, now):
     """Seconds since ``described_at`` (an ISO 8601 time, as the inventory plugin writes it), None when missing or unreadable."""
     if not isinstance(described_at, str):
@@ -363,7 +370,7 @@ def _inventory_age(targets, max_age, now):
     if not ages or any(age is None for age in ages):
         return None, False
     oldest = max(ages)
-    return int(oldest), max_age > 0 and oldest <= max_age and min(ages) >= -max_age
+    return max(0, int(oldest)), max_age > 0 and oldest <= max_age and min(ages) >= -max_age
 
 
 def _check_max_age(value):
@@ -442,13 +449,13 @@ def stop_plan(items, hostvars=None, regions=None, workspace_ids=None, directory_
             entry['inventory_age'], recent = _inventory_age(targets, max_age, now)
             entry['read_again'] = not recent
             if recent:
-                entry['workspaces'] = [{'workspace_id': d['workspace_id'], 'state': d['state'], 'running_mode': d['running_mode']} for d in sendable]
+                entry['workspaces'] = [_for_module(d) for d in sendable]
                 send = entry['workspaces']
             else:
                 entry['workspace_ids'] = [d['workspace_id'] for d in sendable]
                 send = entry['workspace_ids']
         else:
-            entry['workspaces'] = [{'workspace_id': d['workspace_id'], 'state': d['state'], 'running_mode': d['running_mode']} for d in targets]
+            entry['workspaces'] = [_for_module(d) for d in targets]
             send = entry['workspaces']
         plan_regions[region] = entry
         if send:

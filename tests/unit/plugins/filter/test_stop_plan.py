@@ -315,6 +315,12 @@ def test_each_region_is_read_again_unless_all_its_hosts_are_recent_enough(ages, 
     assert ('workspace_ids' in us_east) is read_again and ('workspaces' in us_east) is not read_again
 
 
+def test_a_read_a_little_in_the_future_is_recent_and_zero_seconds_old():
+    hostvars = read_at({name: -30 for name in INVENTORY})
+    us_east = stop_plan(list(INVENTORY), hostvars=hostvars, max_age=120)['regions']['us-east-1']
+    assert us_east['read_again'] is False and us_east['inventory_age'] == 0
+
+
 @pytest.mark.parametrize('described_at', [None, 'yesterday', 42, '2026-13-45T00:00:00+00:00'])
 def test_a_missing_or_unreadable_read_time_means_read_again(described_at):
     hostvars = read_at({})
