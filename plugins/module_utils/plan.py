@@ -170,24 +170,18 @@ def recheck_failures(failed_requests, desktops_by_id):
     """Sort StopWorkspaces FailedRequests after re-describing the failed ids.
 
     AWS publishes no list of error codes, so the code is never inspected: a desktop that is now
-    STOPPING or STOPPED was stopped by someone else (or by an earlier attempt) and is not a failure. One that is now
-    in a state or running mode that is never stopped (SUSPENDED, ALWAYS_ON, ...: it changed since it was read) is
-    skipped with the reason a plan would give, AWS's code and message kept in the entry. Anything else, a desktop that
-    still looks stoppable, one in a transitional state or one gone, is a failure.
-    Returns ``(now_stopping, now_stopped, skipped, failures)``; failures keep AWS's code and message verbatim.
+    STOPPING or STOPPED was stopped by someone else (or by an earlier attempt) and is not a failure.
+    Returns ``(now_stopping, now_stopped, failures)``; failures keep AWS's code and message verbatim.
     """
-    now_stopping, now_stopped, skipped, failures = [], [], [], []
+    now_stopping, now_stopped, failures = [], [], []
     for entry in failed_requests:
         workspace_id = entry.get('WorkspaceId')
         desktop = desktops_by_id.get(workspace_id)
         state = desktop.get('state') if desktop else None
-        decision, reason = classify(desktop, wait=True) if desktop else (None, None)
         if state == STOPPED:
             now_stopped.append(workspace_id)
         elif state == STOPPING:
             now_stopping.append(workspace_id)
-        elif decision == SKIP:
-            skipped.append(dict(skipped_entry(desktop, reason), error_code=entry.get('ErrorCode'), error_message=entry.get('ErrorMessage')))
         else:
             failures.append({
                 'workspace_id': workspace_id,
@@ -195,7 +189,7 @@ def recheck_failures(failed_requests, desktops_by_id):
                 'error_message': entry.get('ErrorMessage'),
                 'state': state,
             })
-    return now_stopping, now_stopped, skipped, failures
+    return now_stopping, now_stopped, failures
 
 
 def stop_progress(desktop, initial_state, seen_stopping=False):

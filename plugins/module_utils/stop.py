@@ -127,11 +127,14 @@ class StopRun:
         checks = ws_client.chunks(candidates)
         pipeline = ThreadPoolExecutor(max_workers=1) if self.concurrent_reads > 1 and len(checks) > 1 else None
         try:
-            pending = self._start_check(pipeline, checks[0])
+            pending = pipeline.submit(self._check_connections, checks[0]) if pipeline else None
             for index, batch in enumerate(checks):
-                status = pending.result() if pipeline else self._check_connections(batch)
-                if pipeline and index + 1 < len(checks):
-                    pending = self._start_check(pipeline, checks[index + 1])
+                if pipeline:
+                    status = pending.result()
+                    if index + 1 < len(checks):
+                        pending = pipeline.submit(self._check_connections, checks[index + 1])
+                else:
+                    status = self._check_connections(batch)
                 ready.extend(self._drop_connected(batch, status))
                 while len(ready) >= ws_client.BATCH_SIZE:
                     self._send_stops(ready[:ws_client.BATCH_SIZE])
@@ -141,9 +144,6 @@ class StopRun:
                 pipeline.shutdown(wait=True)
         if ready:
             self._send_stops(ready)
-
-    def _start_check(self, pipeline, batch):
-        return pipeline.submit(self._check_connections, batch) if pipeline else None
 
     def _check_connections(self, batch):
         """DescribeWorkspacesConnectionStatus of one batch: ``{id: entry}``, or the botocore exception (not raised)."""
@@ -187,9 +187,8 @@ class StopRun:
             current = self.describe(failed_ids)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):
             current = {}
-        now_stopping, now_stopped, skipped, failures = ws_plan.recheck_failures(failed_requests, current)
+        now_stopping, now_stopped, failures = ws_plan.recheck_failures(failed_requests, current)
         self.already_stopped.extend(now_stopping + now_stopped)
-        self.skipped.extend(skipped)
         self.failed.extend(failures)
         if self.wait:
             for workspace_id in now_stopping:

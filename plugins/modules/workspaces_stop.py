@@ -216,19 +216,6 @@ skipped_workspaces:
       type: str
       returned: always
       sample: running mode ALWAYS_ON cannot be stopped (only AUTO_STOP and MANUAL desktops can)
-    error_code:
-      description:
-        - When C(StopWorkspaces) refused the desktop and reading it again showed why (it changed since it was read, for
-          example to running mode C(ALWAYS_ON)), AWS's error code, verbatim. RV(skipped_workspaces[].state) and
-          RV(skipped_workspaces[].running_mode) are then as read again.
-      type: str
-      returned: when StopWorkspaces refused it
-      sample: ResourceInvalidState.Workspace
-    error_message:
-      description: With RV(skipped_workspaces[].error_code), AWS's error message, verbatim.
-      type: str
-      returned: when StopWorkspaces refused it
-      sample: The WorkSpace has running mode ALWAYS_ON and cannot be stopped.
 missing:
   description: Requested IDs that do not exist in the region (only non-empty with O(ignore_missing=true), else the task fails).
   returned: always

@@ -349,12 +349,12 @@ STALE_FLEET = [{'workspace_id': 'ws-inv%06d' % i, 'tags': {'Team': 'blue'}} for 
 
 
 def run_on_stale_inventory(emulator, run_playbook, outdir, tmp_path, changes, extra_vars):
+    """(the run, workspaces_stop_result)."""
     seed(emulator, {'us-east-1': STALE_FLEET})
     result_path = outdir / 'result.json'
     run = run_playbook(STALE_INVENTORY_PLAY % result_path, inventory=write_inventory(tmp_path, ['us-east-1']),
                        extra_vars=dict({'emulator_url': emulator.url, 'emulator_changes': changes, 'workspaces_stop_wait': False}, **extra_vars))
-    assert run.rc == 0, run.stdout[-3000:]
-    return json.loads(result_path.read_text())
+    return run, json.loads(result_path.read_text())
 
 
 @pytest.mark.parametrize('extra_vars', [
@@ -366,7 +366,8 @@ def test_inventory_mode_reads_an_old_inventory_again_and_stops_what_it_saw_stopp
     workspaces_stop reads every selected host once (⌈hosts/25⌉ DescribeWorkspaces), so a desktop the inventory saw STOPPED
     but that is running now is stopped, and one it saw ALWAYS_ON is checked again. Hosts the inventory saw TERMINATED are
     reported as skipped without being read again."""
-    result = run_on_stale_inventory(emulator, run_playbook, outdir, tmp_path, {'ws-stale0001': {'state': 'AVAILABLE'}}, extra_vars)
+    run, result = run_on_stale_inventory(emulator, run_playbook, outdir, tmp_path, {'ws-stale0001': {'state': 'AVAILABLE'}}, extra_vars)
+    assert run.rc == 0, run.stdout[-3000:]
 
     sent = sorted(d['workspace_id'] for d in STALE_FLEET if d['workspace_id'] not in ('ws-gone00001', 'ws-keep00001'))
     reads = [c for c in emulator.calls(operation='DescribeWorkspaces') if describe_ids(c)]  # the inventory lists the region, without IDs
@@ -387,10 +388,13 @@ def test_inventory_mode_plans_from_a_recent_inventory_without_reading_again(emul
     changes = {
         'ws-stale0001': {'state': 'AVAILABLE'},                   # started since: reported already stopped, left running
         'ws-inv000001': {'connection_state': 'CONNECTED'},        # its user connected since: skipped (checked before the stop)
-        'ws-inv000002': {'running_mode': 'ALWAYS_ON'},            # switched since: AWS refuses, read again, reported as it is
+        'ws-inv000002': {'running_mode': 'ALWAYS_ON'},            # switched since: AWS refuses, read again, a failure
         'ws-inv000003': {'state': 'STOPPED'},                     # stopped since by someone else: AWS refuses, read again
     }
-    result = run_on_stale_inventory(emulator, run_playbook, outdir, tmp_path, changes, {})
+    run, result = run_on_stale_inventory(emulator, run_playbook, outdir, tmp_path, changes, {})
+    # The refusal that reading again does not explain as "stopped by someone else" fails the play, naming the desktop
+    # and AWS's words, once the region was done.
+    assert run.rc != 0 and 'ws-inv000002' in error_text(run) and 'ALWAYS_ON' in error_text(run), run.stdout[-3000:]
 
     calls = emulator.calls()
     first_stop = next(c['seq'] for c in calls if c['operation'] == 'StopWorkspaces')
@@ -402,9 +406,11 @@ def test_inventory_mode_plans_from_a_recent_inventory_without_reading_again(emul
     region = result['regions']['us-east-1']
     assert sorted(region['already_stopped']) == ['ws-inv000003', 'ws-stale0001', 'ws-stopd0001']
     skipped = {s['workspace_id']: s['reason'] for s in region['skipped_workspaces']}
-    assert set(skipped) == {'ws-gone00001', 'ws-alwon0001', 'ws-inv000001', 'ws-inv000002'}, skipped
-    assert 'ALWAYS_ON' in skipped['ws-inv000002'] and 'connected' in skipped['ws-inv000001'].lower()
-    assert result['totals']['stopped'] == 27 and result['totals']['failed'] == 0
+    assert set(skipped) == {'ws-gone00001', 'ws-alwon0001', 'ws-inv000001'}, skipped
+    assert 'connected' in skipped['ws-inv000001'].lower()
+    assert [(f['workspace_id'], f['state']) for f in region['failed_workspaces']] == [('ws-inv000002', 'AVAILABLE')]
+    assert 'ALWAYS_ON' in region['failed_workspaces'][0]['error_message'] and region['failed_workspaces'][0]['error_code']
+    assert result['totals']['stopped'] == 27 and result['totals']['failed'] == 1
 
 
 # -- preview -----------------------------------------------------------------------------------------------------------

@@ -108,30 +108,15 @@ def test_recheck_failures_never_reads_the_error_code():
     failed = [
         {'WorkspaceId': 'ws-other001', 'ErrorCode': 'AnythingAtAll', 'ErrorMessage': 'x'},
         {'WorkspaceId': 'ws-other002', 'ErrorCode': 'ResourceInvalidState.Workspace', 'ErrorMessage': 'y'},
-        {'WorkspaceId': 'ws-suspd001', 'ErrorCode': 'ResourceInvalidState.Workspace', 'ErrorMessage': 'In state SUSPENDED'},
-        {'WorkspaceId': 'ws-alwon001', 'ErrorCode': 'Whatever', 'ErrorMessage': 'running mode'},
-        {'WorkspaceId': 'ws-still001', 'ErrorCode': 'InternalFailure', 'ErrorMessage': 'z'},
-        {'WorkspaceId': 'ws-reboot01', 'ErrorCode': 'ResourceInvalidState.Workspace', 'ErrorMessage': 'In state REBOOTING'},
+        {'WorkspaceId': 'ws-broken01', 'ErrorCode': 'ResourceInvalidState.Workspace', 'ErrorMessage': 'In state ERROR'},
         {'WorkspaceId': 'ws-gone0001', 'ErrorCode': 'ResourceNotFound.Workspace', 'ErrorMessage': 'gone'},
     ]
     current = {'ws-other001': desktop('ws-other001', 'STOPPING'), 'ws-other002': desktop('ws-other002', 'STOPPED'),
-               'ws-suspd001': desktop('ws-suspd001', 'SUSPENDED'), 'ws-alwon001': desktop('ws-alwon001', mode='ALWAYS_ON'),
-               'ws-still001': desktop('ws-still001'), 'ws-reboot01': desktop('ws-reboot01', 'REBOOTING')}
-    stopping, stopped, skipped, failures = plan.recheck_failures(failed, current)
+               'ws-broken01': desktop('ws-broken01', 'SUSPENDED')}
+    stopping, stopped, failures = plan.recheck_failures(failed, current)
     assert stopping == ['ws-other001'] and stopped == ['ws-other002']
-    # Now in a state or running mode that is never stopped (it changed since it was read): skipped, as a plan would,
-    # with AWS's words kept.
-    assert skipped == [
-        {'workspace_id': 'ws-suspd001', 'state': 'SUSPENDED', 'running_mode': 'AUTO_STOP', 'reason': 'state SUSPENDED cannot be stopped',
-         'error_code': 'ResourceInvalidState.Workspace', 'error_message': 'In state SUSPENDED'},
-        {'workspace_id': 'ws-alwon001', 'state': 'AVAILABLE', 'running_mode': 'ALWAYS_ON',
-         'reason': 'running mode ALWAYS_ON cannot be stopped (only AUTO_STOP and MANUAL desktops can)',
-         'error_code': 'Whatever', 'error_message': 'running mode'},
-    ]
-    # Still stoppable, transitional or gone: AWS's refusal is not explained by what the desktop is now, a failure.
     assert failures == [
-        {'workspace_id': 'ws-still001', 'error_code': 'InternalFailure', 'error_message': 'z', 'state': 'AVAILABLE'},
-        {'workspace_id': 'ws-reboot01', 'error_code': 'ResourceInvalidState.Workspace', 'error_message': 'In state REBOOTING', 'state': 'REBOOTING'},
+        {'workspace_id': 'ws-broken01', 'error_code': 'ResourceInvalidState.Workspace', 'error_message': 'In state ERROR', 'state': 'SUSPENDED'},
         {'workspace_id': 'ws-gone0001', 'error_code': 'ResourceNotFound.Workspace', 'error_message': 'gone', 'state': None},
     ]
 
