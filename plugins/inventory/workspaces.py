@@ -19,8 +19,7 @@ description:
     C(workspace_tags) (a dictionary, when tags are read, see O(include_tags)) and, with O(include_connection_status)
     or O(connection_states), C(connection_state) and C(last_known_user_connection_timestamp)."
   - "C(workspace_described_at): when the desktop was read, in ISO 8601 UTC (the start of the region's read; a cached
-    inventory keeps the time of the read it cached). The role C(fleetops.workspaces.stop) uses it to decide whether the
-    inventory is recent enough to plan from (its C(workspaces_stop_inventory_max_age))."
+    inventory keeps the time of the read it cached)."
   - The tags are in C(workspace_tags), not C(tags), because C(tags) is a name reserved by Ansible.
   - "No connection variable (such as C(ansible_host)) is set: these hosts are not meant to be reached over SSH or WinRM.
     Run tasks for them on the controller (C(delegate_to: localhost)) with the AWS modules, as the role C(fleetops.workspaces.stop) does."

@@ -136,24 +136,27 @@ def test_awx_job_inventory_mode(emulator, collections_path, tmp_path):
     assert {w['workspace_id']: w['state'] for w in emulator.workspaces()} == {w: ('AVAILABLE' if w.endswith('000003') else 'STOPPED') for w in fleet}
     assert_policy_covers(emulator)
 
+    # The play's stats name each stopped desktop as changed (AWX's host summaries), none as failed.
+    assert set(expected) <= set(runner.stats['changed'])
+
     # AWX's AWS_SECURITY_TOKEN reached the modules as their (no_log) session_token.
-    stop_events = [e for e in runner.events if e.get('event') == 'runner_item_on_ok'
-                   and e['event_data'].get('task_action') == 'fleetops.workspaces.workspaces_stop']
+    stop_events = stop_region_events(runner)
     assert len(stop_events) == 2
     assert all(e['event_data']['res']['invocation']['module_args']['session_token'] == MASKED for e in stop_events)
-    # The inventory was read as the job started (well within workspaces_stop_inventory_max_age): the module plans from the
-    # inventory's states, gets no IDs to read again, and is asked for no descriptions back.
+    # Inventory mode: the module gets the hosts' IDs and reads them again (the inventory may be old), and is asked for no
+    # descriptions back.
     for event in stop_events:
         res = event['event_data']['res']
         args = res['invocation']['module_args']
-        assert args['return_workspaces'] is False and args['workspace_ids'] is None
-        assert all(d['state'] == 'AVAILABLE' and d['running_mode'] == 'AUTO_STOP' for d in args['workspaces'])
+        assert args['return_workspaces'] is False and args['workspaces'] is None
         assert 'workspaces' not in res
-    assert sorted(d['workspace_id'] for e in stop_events for d in e['event_data']['res']['invocation']['module_args']['workspaces']) == expected
-    # So the desktops were read once before the stops, by the inventory (DescribeWorkspaces without IDs); by ID only the wait polls.
-    calls = emulator.calls()
-    first_stop = min(c['seq'] for c in calls if c['operation'] == 'StopWorkspaces')
-    assert [c for c in calls if c['operation'] == 'DescribeWorkspaces' and c['params'].get('WorkspaceIds') and c['seq'] < first_stop] == []
+    assert sorted(w for e in stop_events for w in e['event_data']['res']['invocation']['module_args']['workspace_ids']) == expected
+
+
+def stop_region_events(runner):
+    """The item results of the role's per-region stop task (the module run by the role's planner)."""
+    return [e for e in runner.events if e.get('event') == 'runner_item_on_ok'
+            and e['event_data'].get('task_action') == 'fleetops.workspaces.role_planner' and 'invocation' in e['event_data']['res']]
 
 
 def test_awx_preview_job_selector_mode(emulator, collections_path, tmp_path):
@@ -171,8 +174,7 @@ def test_awx_preview_job_selector_mode(emulator, collections_path, tmp_path):
     # each region once (workspaces_info by ID) and workspaces_stop plans from those descriptions, reduced to what it needs.
     assert emulator.counts() == {'GetResources': 2 + 2, 'DescribeWorkspaces': 2 + 2, 'DescribeWorkspacesConnectionStatus': 2}
     assert len([c for c in emulator.calls(operation='DescribeWorkspaces') if c['params'].get('WorkspaceIds')]) == 2
-    stop_events = [e for e in runner.events if e.get('event') == 'runner_item_on_ok'
-                   and e['event_data'].get('task_action') == 'fleetops.workspaces.workspaces_stop']
+    stop_events = stop_region_events(runner)
     assert len(stop_events) == 2
     for event in stop_events:
         args = event['event_data']['res']['invocation']['module_args']
@@ -235,11 +237,14 @@ def test_survey_matches_the_playbook_and_the_role():
         playbook_text = handle.read()
     variables = [q['variable'] for q in survey['spec']]
     assert len(variables) == len(set(variables))
-    # One question per role variable, plus the play's hosts; each documented in the playbook's header.
-    assert set(variables) == set(options) | {'workspaces_stop_hosts'}
+    # Only what an operator decides per run (selection, opt-out tags, the maximum), each a role variable (or the play's
+    # hosts, documented in the playbook's header); tuning knobs are template extra vars, not questions.
+    assert set(variables) == {'workspaces_stop_hosts', 'workspaces_stop_regions', 'workspaces_stop_workspace_ids',
+                              'workspaces_stop_directory_ids', 'workspaces_stop_tags', 'workspaces_stop_exclude_tags',
+                              'workspaces_stop_allow_all', 'workspaces_stop_max_count'}
+    assert set(variables) - {'workspaces_stop_hosts'} <= set(options) and 'workspaces_stop_hosts' in playbook_text
     for question in survey['spec']:
-        assert question['variable'] in playbook_text
-        assert question['type'] in ('text', 'textarea', 'integer', 'multiplechoice'), question
+        assert question['type'] in ('text', 'textarea', 'integer', 'multiplechoice', 'multiselect'), question
         assert question['question_name'] and question['question_description']
         if question['type'] == 'multiplechoice':
             assert question['default'] in question['choices']

@@ -65,8 +65,7 @@ ROLE_PLAY = """
 """
 
 # Inventory mode with an inventory that is out of date by the time the role runs: desktops change (through the emulator's
-# control endpoint, emulator_changes: {id: fields}) after the inventory was read, then the role runs, after
-# sleep_before seconds when set.
+# control endpoint, emulator_changes: {id: fields}) after the inventory was read, then the role runs.
 STALE_INVENTORY_PLAY = """
 - name: Change desktops after the inventory was read, then run the role
   hosts: aws_workspaces
@@ -82,12 +81,6 @@ STALE_INVENTORY_PLAY = """
       loop: "{{ emulator_changes | dict2items }}"
       run_once: true
       delegate_to: localhost
-
-    - name: Let the inventory age
-      ansible.builtin.pause:
-        seconds: "{{ sleep_before }}"
-      run_once: true
-      when: sleep_before is defined
 
     - name: Run fleetops.workspaces.stop
       block:
@@ -357,63 +350,62 @@ def run_on_stale_inventory(emulator, run_playbook, outdir, tmp_path, changes, ex
     return run, json.loads(result_path.read_text())
 
 
-@pytest.mark.parametrize('extra_vars', [
-    {'workspaces_stop_inventory_max_age': 0},                                  # always read again
-    {'workspaces_stop_inventory_max_age': 1, 'sleep_before': 2},               # the inventory is older than max_age
-], ids=['max-age-0', 'older-than-max-age'])
-def test_inventory_mode_reads_an_old_inventory_again_and_stops_what_it_saw_stopped(emulator, run_playbook, outdir, tmp_path, extra_vars):
-    """An inventory older than workspaces_stop_inventory_max_age (AWX "update on launch" off, a cache) may be stale:
-    workspaces_stop reads every selected host once (⌈hosts/25⌉ DescribeWorkspaces), so a desktop the inventory saw STOPPED
-    but that is running now is stopped, and one it saw ALWAYS_ON is checked again. Hosts the inventory saw TERMINATED are
-    reported as skipped without being read again."""
-    run, result = run_on_stale_inventory(emulator, run_playbook, outdir, tmp_path, {'ws-stale0001': {'state': 'AVAILABLE'}}, extra_vars)
-    assert run.rc == 0, run.stdout[-3000:]
-
-    sent = sorted(d['workspace_id'] for d in STALE_FLEET if d['workspace_id'] not in ('ws-gone00001', 'ws-keep00001'))
-    reads = [c for c in emulator.calls(operation='DescribeWorkspaces') if describe_ids(c)]  # the inventory lists the region, without IDs
-    assert len(reads) == batches(len(sent)) and sorted(i for c in reads for i in describe_ids(c)) == sent
-    assert 'ws-stale0001' in stopped_ids(emulator) and states(emulator)['ws-stale0001'] in STOPPED_OR_STOPPING
-    region = result['regions']['us-east-1']
-    assert region['already_stopped'] == ['ws-stopd0001']
-    assert {s['workspace_id']: s['reason'] for s in region['skipped_workspaces']} == {
-        'ws-gone00001': 'state TERMINATED cannot be stopped (as the inventory saw it; not read again)',
-        'ws-alwon0001': 'running mode ALWAYS_ON cannot be stopped (only AUTO_STOP and MANUAL desktops can)'}
-    assert result['totals']['stopped'] == 31 and result['totals']['requested'] == 34 and result['totals']['excluded'] == 1
-
-
-def test_inventory_mode_plans_from_a_recent_inventory_without_reading_again(emulator, run_playbook, outdir, tmp_path):
-    """An inventory read moments ago (the default workspaces_stop_inventory_max_age, 120 s) is planned from: no
-    DescribeWorkspaces before the stops. What changed since is still caught where it matters, and the one documented
-    blind spot shows: a desktop the inventory saw STOPPED and that was started since is reported as already stopped."""
+def test_inventory_mode_reads_the_hosts_again_so_a_stale_inventory_is_harmless(emulator, run_playbook, outdir, tmp_path):
+    """The inventory may be old (AWX "update on launch" off, a cache): workspaces_stop reads every selected host once
+    (⌈hosts/25⌉ DescribeWorkspaces) and decides from what it reads. A desktop the inventory saw STOPPED but that runs now
+    is stopped; one switched to ALWAYS_ON, or stopped by someone else, since is skipped / already stopped, not failed; one
+    whose user connected since is left alone."""
     changes = {
-        'ws-stale0001': {'state': 'AVAILABLE'},                   # started since: reported already stopped, left running
-        'ws-inv000001': {'connection_state': 'CONNECTED'},        # its user connected since: skipped (checked before the stop)
-        'ws-inv000002': {'running_mode': 'ALWAYS_ON'},            # switched since: AWS refuses, read again, a failure
-        'ws-inv000003': {'state': 'STOPPED'},                     # stopped since by someone else: AWS refuses, read again
+        'ws-stale0001': {'state': 'AVAILABLE'},                   # started since: stopped now
+        'ws-inv000001': {'connection_state': 'CONNECTED'},        # its user connected since: skipped
+        'ws-inv000002': {'running_mode': 'ALWAYS_ON'},            # switched since: skipped with the reason
+        'ws-inv000003': {'state': 'STOPPED'},                     # stopped since by someone else: already stopped
     }
     run, result = run_on_stale_inventory(emulator, run_playbook, outdir, tmp_path, changes, {})
-    # The refusal that reading again does not explain as "stopped by someone else" fails the play, naming the desktop
-    # and AWS's words, once the region was done.
-    assert run.rc != 0 and 'ws-inv000002' in error_text(run) and 'ALWAYS_ON' in error_text(run), run.stdout[-3000:]
-
-    calls = emulator.calls()
-    first_stop = next(c['seq'] for c in calls if c['operation'] == 'StopWorkspaces')
-    assert [c for c in calls if c['operation'] == 'DescribeWorkspaces' and describe_ids(c) and c['seq'] < first_stop] == []
-    rereads = [i for c in calls if c['operation'] == 'DescribeWorkspaces' for i in describe_ids(c)]
-    assert sorted(rereads) == ['ws-inv000002', 'ws-inv000003']   # only the refused ones (no wait: no polls)
+    assert run.rc == 0, run.stdout[-3000:]
+    sent = sorted(d['workspace_id'] for d in STALE_FLEET if d['workspace_id'] != 'ws-keep00001')
+    reads = [c for c in emulator.calls(operation='DescribeWorkspaces') if describe_ids(c)]  # the inventory lists the region, without IDs
+    assert len(reads) == batches(len(sent)) and sorted(i for c in reads for i in describe_ids(c)) == sent
     after = states(emulator)
-    assert after['ws-stale0001'] == 'AVAILABLE' and after['ws-inv000001'] == after['ws-inv000002'] == 'AVAILABLE'
+    assert after['ws-stale0001'] in STOPPED_OR_STOPPING and after['ws-inv000001'] == after['ws-inv000002'] == 'AVAILABLE'
     region = result['regions']['us-east-1']
-    assert sorted(region['already_stopped']) == ['ws-inv000003', 'ws-stale0001', 'ws-stopd0001']
+    assert sorted(region['already_stopped']) == ['ws-inv000003', 'ws-stopd0001']
     skipped = {s['workspace_id']: s['reason'] for s in region['skipped_workspaces']}
-    assert set(skipped) == {'ws-gone00001', 'ws-alwon0001', 'ws-inv000001'}, skipped
-    assert 'connected' in skipped['ws-inv000001'].lower()
-    assert [(f['workspace_id'], f['state']) for f in region['failed_workspaces']] == [('ws-inv000002', 'AVAILABLE')]
-    assert 'ALWAYS_ON' in region['failed_workspaces'][0]['error_message'] and region['failed_workspaces'][0]['error_code']
-    assert result['totals']['stopped'] == 27 and result['totals']['failed'] == 1
+    assert set(skipped) == {'ws-gone00001', 'ws-alwon0001', 'ws-inv000001', 'ws-inv000002'}, skipped
+    assert 'ALWAYS_ON' in skipped['ws-inv000002'] and 'connected' in skipped['ws-inv000001'].lower()
+    assert region['failed_workspaces'] == [] and 'ws-stale0001' in region['stopped']
+    assert result['totals']['stopped'] == 28 and result['totals']['requested'] == 34 and result['totals']['excluded'] == 1
 
 
-# -- preview -----------------------------------------------------------------------------------------------------------
+def recap(run):
+    """PLAY RECAP as {host: {ok, changed, failed, ...}}."""
+    counts = {}
+    for line in run.stdout[run.stdout.index('PLAY RECAP'):].splitlines()[1:]:
+        if ':' in line:
+            host, text = line.split(':', 1)
+            counts[host.strip()] = {k: int(v) for k, v in (pair.split('=') for pair in text.split())}
+    return counts
+
+
+def test_playbook_fails_exactly_the_failed_desktops_and_marks_the_stopped_changed(emulator, run_playbook, tmp_path):
+    """Inventory mode through the collection playbook: PLAY RECAP (AWX's host summaries, "relaunch on failed hosts")
+    marks exactly the desktop that failed as failed and each stopped desktop as changed."""
+    seed(emulator)
+    emulator.set_faults(stop_fails_to_error=['ws-blue00003'])
+    run = run_playbook('fleetops.workspaces.stop_workspaces', inventory=write_inventory(tmp_path),
+                       extra_vars={'workspaces_stop_hosts': 'aws_workspaces', 'workspaces_stop_tags': 'Team=blue', 'workspaces_stop_wait_timeout': 60})
+    assert run.rc != 0, run
+    counts = recap(run)
+    assert sorted(h for h, c in counts.items() if c['failed']) == ['ws-blue00003'], counts
+    assert 'ws-blue00003 in eu-west-1: StopFailed' in run.stdout
+    assert stopped_ids(emulator) == ['ws-blue00001', 'ws-blue00002', 'ws-blue00003']
+    assert counts.get('ws-blue00001', {}).get('changed') == 1 and counts.get('ws-blue00002', {}).get('changed') == 1, run.stdout[-4000:]
+    # The role's own tasks ran once, on the first host of the play (its changed count includes them); no other host that
+    # was not stopped is changed.
+    role_host = max(counts, key=lambda h: counts[h]['ok'])
+    assert {h for h, c in counts.items() if c['changed']} <= {'ws-blue00001', 'ws-blue00002', role_host}, counts
+
+
 def test_check_mode_previews_the_plan_without_stopping(emulator, run_playbook, tmp_path):
     seed(emulator)
     before = states(emulator)
@@ -422,7 +414,7 @@ def test_check_mode_previews_the_plan_without_stopping(emulator, run_playbook, t
     assert run.rc == 0, run
     assert mutating_calls(emulator) == []
     assert states(emulator) == before
-    assert 'PREVIEW (check mode), nothing was stopped - inventory mode' in run.stdout
+    assert 'PREVIEW (check mode), nothing was changed - inventory mode' in run.stdout
     assert 'us-east-1 would stop: ws-blue00001, ws-blue00002' in run.stdout
     assert 'eu-west-1 would stop: ws-blue00003' in run.stdout
     assert '"state": "AVAILABLE"' in run.stdout and '+        "state": "STOPPED"' in run.stdout  # --diff, per desktop
@@ -434,7 +426,7 @@ def test_no_selector_is_refused_without_any_call(emulator, run_playbook):
     run = run_playbook('fleetops.workspaces.stop_workspaces', extra_vars={'workspaces_stop_regions': REGIONS})
     assert run.rc != 0, run
     text = error_text(run)
-    assert 'No WorkSpaces selected, nothing was stopped (no AWS call was made)' in text
+    assert 'No WorkSpaces selected, nothing was changed (no AWS call was made)' in text
     for variable in ('workspaces_stop_workspace_ids', 'workspaces_stop_directory_ids', 'workspaces_stop_tags', 'workspaces_stop_allow_all=true'):
         assert variable in text
     assert emulator.calls() == []
@@ -490,8 +482,8 @@ def test_max_count_exceeded_fails_before_any_stop(emulator, run_playbook, outdir
         'workspaces_stop_regions': REGIONS, 'workspaces_stop_tags': {'Team': None}, 'workspaces_stop_max_count': 3})
     assert run.rc != 0, run
     # Team-tagged, not excluded, not already stopped: ws-blue00001/2/3, ws-conn00001, ws-red000001/2 = 6.
-    assert ('6 WorkSpaces would be stopped (selected, not excluded, not already stopped) but workspaces_stop_max_count is 3. '
-            'Nothing was stopped.') in error_text(run)
+    assert ('6 WorkSpaces would be stopped (selected, not excluded, and in a state and running mode the module would stop) but '
+            'workspaces_stop_max_count is 3; nothing was changed.') in ' '.join(error_text(run).split())
     assert 'raise workspaces_stop_max_count to at least 6' in error_text(run)
     assert emulator.counts().get('StopWorkspaces', 0) == 0 and mutating_calls(emulator) == []
 
@@ -513,7 +505,7 @@ def test_max_count_in_check_mode_shows_the_plan_then_fails(emulator, run_playboo
         'workspaces_stop_regions': REGIONS, 'workspaces_stop_tags': {'Team': 'red'}, 'workspaces_stop_max_count': 1}, check=True)
     assert run.rc != 0, run
     assert 'would stop: ws-red000001' in run.stdout and 'would stop: ws-red000002' in run.stdout
-    assert 'a real run would refuse to stop anything' in error_text(run)
+    assert 'a real run would change nothing' in error_text(run)
     assert result['check_mode'] is True and result['max_count_exceeded'] is True
     assert mutating_calls(emulator) == []
 
@@ -530,55 +522,54 @@ def test_failed_desktop_fails_the_play_after_every_region(emulator, run_playbook
     assert states(emulator)['ws-blue00001'] == 'STOPPED'
     assert [(f['workspace_id'], f['region']) for f in result['failed_workspaces']] == [('ws-blue00003', 'eu-west-1')]
     assert result['totals']['stopped'] == 2 and result['totals']['failed'] == 1
-    assert '1 WorkSpaces failed to stop and 0 regions failed: ws-blue00003 in eu-west-1 (StopFailed' in error_text(run)
+    assert "1 WorkSpaces failed to stop: ws-blue00003 in eu-west-1 (StopFailed" in error_text(run)
 
 
-def test_regions_run_concurrently_when_asked(emulator, run_playbook, outdir):
-    fleet = {region: [{'workspace_id': 'ws-%s%06d' % (region[:2], i), 'tags': {'Team': 'blue'}} for i in range(3)]
-             for region in ('us-east-1', 'eu-west-1', 'ap-southeast-2')}
-    seed(emulator, fleet)
-    run, result = run_role(run_playbook, outdir, {
-        'workspaces_stop_regions': sorted(fleet), 'workspaces_stop_tags': {'Team': 'blue'}, 'workspaces_stop_region_concurrency': 2})
+def test_max_count_counts_only_what_would_be_stopped(emulator, run_playbook, outdir):
+    """2 stoppable, 5 ALWAYS_ON and 3 STOPPED desktops with max_count 3: the 2 are stopped (the rail counts only the
+    desktops the module would stop, with the one state table)."""
+    fleet = ([{'workspace_id': 'ws-stop%05d' % i, 'tags': {'Team': 'x'}} for i in range(2)]
+             + [{'workspace_id': 'ws-alwy%05d' % i, 'running_mode': 'ALWAYS_ON', 'tags': {'Team': 'x'}} for i in range(5)]
+             + [{'workspace_id': 'ws-stpd%05d' % i, 'state': 'STOPPED', 'tags': {'Team': 'x'}} for i in range(3)])
+    seed(emulator, {'us-east-1': fleet})
+    run, result = run_role(run_playbook, outdir, {'workspaces_stop_regions': ['us-east-1'], 'workspaces_stop_tags': 'Team=x',
+                                                  'workspaces_stop_max_count': 3, 'workspaces_stop_wait': False})
     assert run.rc == 0, run
-    assert sorted(r for r, _ids in stop_requests(emulator)) == sorted(fleet)
-    assert stopped_ids(emulator) == ids_of(fleet)
-    assert set(states(emulator).values()) == {'STOPPED'}
-    assert result['totals']['stopped'] == 9 and result['totals']['regions'] == 3
+    assert stopped_ids(emulator) == ['ws-stop00000', 'ws-stop00001']
+    assert result['totals']['stopped'] == 2 and result['totals']['skipped'] == 5 and result['totals']['already_stopped'] == 3
 
 
-def test_concurrent_regions_report_exactly_what_sequential_regions_report(emulator, run_playbook, outdir):
-    """workspaces_stop_region_concurrency 2 (async jobs) and 1 (one region after another) give the same
-    workspaces_stop_result: stopped, already stopped, skipped with reasons, excluded, a failed desktop, totals."""
-    results = {}
-    for concurrency in (1, 2):
-        emulator.reset()
-        seed(emulator)
-        emulator.set_faults(stop_fails_to_error=['ws-blue00003'])
-        run, results[concurrency] = run_role(run_playbook, outdir, {
-            'workspaces_stop_regions': REGIONS, 'workspaces_stop_tags': {'Team': 'blue'}, 'workspaces_stop_wait_timeout': 60,
-            'workspaces_stop_region_concurrency': concurrency})
-        assert run.rc != 0, run  # ws-blue00003 ends in ERROR
-        assert '1 WorkSpaces failed to stop and 0 regions failed: ws-blue00003 in eu-west-1 (StopFailed' in error_text(run)
-        assert sorted(stop_requests(emulator)) == [('eu-west-1', ['ws-blue00003']), ('us-east-1', ['ws-blue00001', 'ws-blue00002'])]
-        emulator.set_faults(clear=True)
-    assert results[1] == results[2]
-    assert results[1]['totals'] == {'selected': 6, 'excluded': 1, 'not_found': 0, 'requested': 5, 'stopped': 2, 'already_stopped': 1,
-                                    'skipped': 1, 'missing': 0, 'failed': 1, 'not_attempted': 0, 'regions': 2, 'failed_regions': 0}
+def test_selector_mode_uses_the_region_of_the_environment(emulator, run_playbook, outdir):
+    """No workspaces_stop_regions: the region AWS_REGION names (as amazon.aws modules, boto3 and the AWS CLI use it)."""
+    seed(emulator)
+    run, result = run_role(run_playbook, outdir, {'workspaces_stop_tags': 'Team=red', 'workspaces_stop_wait': False})
+    assert run.rc == 0, run
+    assert stop_requests(emulator) == [('us-east-1', ['ws-red000001'])]
+    assert list(result['regions']) == ['us-east-1']
+
+
+def test_no_region_anywhere_is_refused_before_any_call(emulator, run_playbook, ansible_env):
+    seed(emulator)
+    for name in ('AWS_REGION', 'AWS_DEFAULT_REGION'):
+        ansible_env.pop(name)
+    ansible_env['AWS_CONFIG_FILE'] = '/nonexistent'
+    run = run_playbook('fleetops.workspaces.stop_workspaces', extra_vars={'workspaces_stop_tags': 'Team=red'})
+    assert run.rc != 0 and 'No region to search, nothing was changed: set workspaces_stop_regions' in error_text(run), run
+    assert emulator.calls() == []
 
 
 def test_invalid_values_fail_before_any_call(emulator, run_playbook):
     seed(emulator)
     run = run_playbook('fleetops.workspaces.stop_workspaces', extra_vars={
         'workspaces_stop_regions': REGIONS, 'workspaces_stop_workspace_ids': ['ws-BAD'], 'workspaces_stop_wait_timeout': 0,
-        'workspaces_stop_tags': {'Cost': 12}, 'workspaces_stop_region_concurrency': 0, 'workspaces_stop_inventory_max_age': '-5'})
+        'workspaces_stop_tags': {'Cost': True}, 'workspaces_stop_max_count': -1})
     assert run.rc != 0, run
-    text = error_text(run)
-    assert 'Invalid variables for the fleetops.workspaces.stop role, nothing was stopped' in text
-    assert "workspaces_stop_workspace_ids has invalid WorkSpace IDs (expected ws- followed by 8 to 63 lowercase letters or digits): ws-BAD" in text
-    assert 'workspaces_stop_wait_timeout must be a positive number of seconds; got 0' in text
-    assert 'workspaces_stop_tags values must be strings, or null to match any value; quote these: Cost=12' in text
-    assert 'workspaces_stop_region_concurrency must be 1 or more' in text
-    assert 'workspaces_stop_inventory_max_age must be a whole number of seconds (0: always read the desktops again before stopping them); got -5' in text
+    text = ' '.join(error_text(run).split())
+    assert 'Invalid variables for the fleetops.workspaces.stop role, nothing was changed' in text
+    assert "workspace id 'ws-BAD' is not a WorkSpaces id" in text
+    assert 'workspaces_stop_wait_timeout must be a positive number of seconds, got 0' in text
+    assert "workspaces_stop_tags: the value of tag 'Cost' is the boolean True" in text
+    assert 'workspaces_stop_max_count must be 0 or more, got -1' in text
     assert emulator.calls() == []
 
 
