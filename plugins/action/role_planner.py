@@ -9,6 +9,9 @@ plugins/module_utils/role.py (pure); this file only does the I/O.
 """
 from __future__ import annotations
 
+import csv
+import datetime
+import json
 import os
 
 import yaml
@@ -80,6 +83,16 @@ class ActionModule(ActionBase):
                 errors.append('%s%s must be %s, got %s' % (prefix, name, 'a positive number of seconds' if name == 'wait_timeout' else '0 or more', params[name]))
         return params, errors
 
+    @staticmethod
+    def _play_hostvars(task_vars):
+        """(host, hostvars) of the play batch; the implicit localhost has none."""
+        hostvars = task_vars.get('hostvars') or {}
+        for host in task_vars.get('ansible_play_batch') or ():
+            try:
+                yield host, hostvars[host]
+            except KeyError:
+                continue
+
     def _default_region(self, task_vars):
         """The region amazon.aws would use: module_defaults, then the environment, then the profile's configuration."""
         dummy, args = self._with_defaults(INFO_MODULE, {})
@@ -100,8 +113,7 @@ class ActionModule(ActionBase):
         errors += selection_errors
         if errors:
             raise AnsibleActionFail('Invalid variables for the fleetops.workspaces.%s role, nothing was changed: %s' % (role, '; '.join(errors)))
-        hostvars = task_vars.get('hostvars') or {}
-        desktops = [d for d in (ws_role.desktop_from_host(h, hostvars[h]) for h in task_vars.get('ansible_play_batch') or ()) if d]
+        desktops = [d for d in (ws_role.desktop_from_host(h, v) for h, v in self._play_hostvars(task_vars)) if d]
         need_tags = bool(filters['tags'] or filters['exclude_tags'])
         if desktops:
             mode, regions = 'inventory', params.get('regions') or ()
@@ -123,7 +135,8 @@ class ActionModule(ActionBase):
                 if found.get('failed'):
                     raise AnsibleActionFail('Could not list the WorkSpaces of region %s, nothing was changed: %s' % (region, found.get('msg')))
                 desktops.extend(ws_role.desktop_from_description(d) for d in found.get('workspaces') or ())
-        plan = ws_role.make_plan(desktops, filters, role, regions, params['max_count'], params.get('wait', True), mode)
+        plan = ws_role.make_plan(desktops, filters, role, regions, params['max_count'], params.get('wait', True), mode,
+                                 details=bool(params.get('report_path')))
         if plan['not_found'] and not params.get('ignore_missing'):
             errors.append('%d requested WorkSpaces were not found in %s: %s; check the ids and %s_regions, or set %s_ignore_missing=true'
                           % (len(plan['not_found']), ', '.join(regions), ws_role._first(plan['not_found']), prefix, prefix))
@@ -147,7 +160,30 @@ class ActionModule(ActionBase):
     def _report(self, role, task_vars):
         planned = self._task.args['plan']
         runs = {r['item']: r for r in (self._task.args.get('runs') or {}).get('results', []) if 'item' in r}
-        report = ws_role.build_result(planned['plan'], runs, role, bool(self._task.check_mode), planned['params'].get('account_hosts', False))
+        params = planned['params']
+        report = ws_role.build_result(planned['plan'], runs, role, bool(self._task.check_mode), params.get('account_hosts', False))
+        if params.get('report_path'):
+            rows = ws_role.report_rows(planned['plan'], report['result'], role, params.get('wait', True))
+            report['result']['report_files'] = self._write_report(params['report_path'], role, rows, report['result'])
+            report['summary'].append('report: %s' % ', '.join(report['result']['report_files']))
         report['ansible_facts'] = {self.config['prefix'] + '_result': report.pop('result')}
         report['changed'] = False
         return report
+
+    @staticmethod
+    def _write_report(directory, role, rows, result):
+        """One JSON and one CSV file per run in ``directory`` (created if needed); returns their paths."""
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime('%Y%m%dT%H%M%S%fZ')
+        base = os.path.join(os.path.expanduser(directory), 'workspaces-%s-%s' % (role, stamp))
+        try:
+            os.makedirs(os.path.dirname(base), exist_ok=True)
+            with open(base + '.json', 'w', encoding='utf-8') as handle:
+                json.dump({'generated_at': stamp, 'check_mode': result['check_mode'], 'mode': result['mode'], 'totals': result['totals'],
+                           'fields': list(ws_role.REPORT_FIELDS), 'workspaces': rows}, handle, indent=1)
+            with open(base + '.csv', 'w', encoding='utf-8', newline='') as handle:
+                writer = csv.DictWriter(handle, fieldnames=ws_role.REPORT_FIELDS)
+                writer.writeheader()
+                writer.writerows(rows)
+        except OSError as e:
+            raise AnsibleActionFail('Could not write the run report to %s (the run itself is done; see the summary): %s' % (directory, e))
+        return [base + '.json', base + '.csv']

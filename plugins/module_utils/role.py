@@ -16,7 +16,8 @@ from ansible_collections.fleetops.workspaces.plugins.module_utils import query
 # What differs between the roles: configuration, not code.
 ACTIONS = {
     'stop': {'prefix': 'workspaces_stop', 'module': 'fleetops.workspaces.workspaces_stop', 'verb': 'stop', 'done': 'stopped',
-             'already': 'already_stopped', 'decide': ws_plan.classify, 'counted': (ws_plan.STOP, ws_plan.WAIT_SETTLE)},
+             'already': 'already_stopped', 'decide': ws_plan.classify, 'counted': (ws_plan.STOP, ws_plan.WAIT_SETTLE),
+             'done_state': {True: ws_plan.STOPPED, False: ws_plan.STOPPING}},
 }
 SELECTORS = ('workspace_ids', 'directory_ids', 'tags')
 OUTCOMES = ('skipped_workspaces', 'missing', 'failed_workspaces')
@@ -54,14 +55,14 @@ def desktop_from_host(host, hostvars):
     if 'workspace_id' not in hostvars:
         return None
     return {'host': host, 'workspace_id': hostvars.get('workspace_id'), 'region': hostvars.get('region'),
-            'directory_id': hostvars.get('directory_id'), 'state': hostvars.get('state'),
+            'directory_id': hostvars.get('directory_id'), 'state': hostvars.get('state'), 'user_name': hostvars.get('user_name'),
             'running_mode': hostvars.get('running_mode'), 'tags': hostvars.get('workspace_tags')}
 
 
 def desktop_from_description(entry):
     """What the plan reads of a ``workspaces_info`` description."""
     return {'workspace_id': entry.get('workspace_id'), 'region': entry.get('region'), 'directory_id': entry.get('directory_id'),
-            'state': entry.get('state'), 'running_mode': entry.get('running_mode'), 'tags': entry.get('tags')}
+            'state': entry.get('state'), 'user_name': entry.get('user_name'), 'running_mode': entry.get('running_mode'), 'tags': entry.get('tags')}
 
 
 def inventory_errors(desktops, need_tags):
@@ -77,12 +78,13 @@ def inventory_errors(desktops, need_tags):
     return errors
 
 
-def make_plan(desktops, filters, action, regions=(), max_count=500, wait=True, mode='selectors'):
+def make_plan(desktops, filters, action, regions=(), max_count=500, wait=True, mode='selectors', details=False):
     """Select, exclude, classify with the one state table, group by region and count against ``max_count``.
 
     ``desktops`` come from :func:`desktop_from_host` or :func:`desktop_from_description`. Per region the plan keeps
     ``requested`` (ids to hand to the module) and ``workspaces`` (selector mode: the descriptions it plans from without a
-    second read); ``counts`` tell the decisions the state table predicts, for the preview.
+    second read); ``counts`` tell the decisions the state table predicts, for the preview; with ``details``, ``details``
+    keeps each desktop's directory, user and state for the run report.
     """
     config = ACTIONS[action]
     wanted_ids = set(filters['workspace_ids'] or ())
@@ -99,9 +101,13 @@ def make_plan(desktops, filters, action, regions=(), max_count=500, wait=True, m
         excluded_by = [k for k, v in (filters['exclude_tags'] or {}).items() if query.tag_matches(tags, k, v)]
         if excluded_by:
             plan['excluded'].append({'workspace_id': desktop['workspace_id'], 'region': desktop['region'], 'excluded_by': excluded_by})
+            if details:
+                plan['excluded'][-1].update((k, desktop.get(k)) for k in ('directory_id', 'user_name', 'state'))
             continue
         decision, reason = config['decide']({'state': desktop['state'], 'workspace_properties': {'running_mode': desktop['running_mode']}}, wait)
-        entry = plan['regions'].setdefault(desktop['region'], {'requested': [], 'hosts': {}, 'counts': {}, 'workspaces': []})
+        entry = plan['regions'].setdefault(desktop['region'], {'requested': [], 'hosts': {}, 'counts': {}, 'workspaces': [], 'details': {}})
+        if details:
+            entry['details'][desktop['workspace_id']] = {k: desktop.get(k) for k in ('directory_id', 'user_name', 'state')}
         entry['requested'].append(desktop['workspace_id'])
         entry['hosts'][desktop['workspace_id']] = desktop.get('host')
         label = reason if decision == ws_plan.SKIP else decision
@@ -208,3 +214,40 @@ def build_result(plan, runs, action, check_mode, account_hosts=False):
             'failed_hosts': [{'host': hosts[f['workspace_id']], 'message': '%s in %s: %s: %s' % (f['workspace_id'], f['region'], f['error_code'], f['error_message'])}
                              for f in failures if f['workspace_id'] in hosts],
             'changed_hosts': [hosts[w] for o in regions.values() for w in o[done] if w in hosts]}
+
+
+REPORT_FIELDS = ('region', 'workspace_id', 'directory_id', 'user_name', 'outcome', 'reason', 'error_code', 'state_before',
+                 'state_after', 'idle_minutes')
+
+
+def report_rows(plan, result, action, wait=True):
+    """One row per desktop of the run (requested, excluded, not found) for the audit report, in REPORT_FIELDS."""
+    config, check_mode = ACTIONS[action], result['check_mode']
+    rows = []
+
+    def row(region, workspace_id, outcome, reason=None, code=None, after=None, idle=None, detail=None):
+        detail = detail or plan['regions'].get(region, {}).get('details', {}).get(workspace_id, {})
+        before = detail.get('state')
+        rows.append({'region': region, 'workspace_id': workspace_id, 'directory_id': detail.get('directory_id'),
+                     'user_name': detail.get('user_name'), 'outcome': outcome, 'reason': reason, 'error_code': code,
+                     'state_before': before, 'state_after': before if after is None else after, 'idle_minutes': idle})
+
+    done = config['done']
+    for region, o in result['regions'].items():
+        for w in o[done]:
+            row(region, w, 'would_' + config['verb'] if check_mode else done, after=None if check_mode else config['done_state'][wait])
+        for w in o[config['already']]:
+            row(region, w, config['already'])
+        for e in o['skipped_workspaces']:
+            row(region, e['workspace_id'], 'skipped', e.get('reason'), idle=e.get('idle_minutes'))
+        for w in o['missing']:
+            row(region, w, 'missing', 'not found in the region')
+        for f in o['failed_workspaces']:
+            row(region, f['workspace_id'], 'failed', f.get('error_message'), f.get('error_code'), after=f.get('state'))
+        for w in o['not_attempted']:
+            row(region, w, 'not_attempted', o['error'])
+    for e in plan['excluded']:
+        row(e['region'], e['workspace_id'], 'excluded', 'opt-out tag %s' % ', '.join(e['excluded_by']), detail=e)
+    for w in plan['not_found']:
+        row(None, w, 'not_found', 'found in no region searched')
+    return rows

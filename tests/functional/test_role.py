@@ -6,6 +6,7 @@ against the emulator: each way of selecting, the check-mode preview, every safet
 is removed), failure handling across regions, and the IAM policy (every call of every test must be allowed by it)."""
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -599,3 +600,30 @@ def test_iam_policy_is_exactly_what_the_collection_calls(emulator, run_playbook,
         policy = json.load(handle)
     assert policy['Version'] == '2012-10-17'
     assert all(s['Effect'] == 'Allow' and '*' not in ''.join(s['Action']) for s in policy['Statement'])
+
+
+def test_run_report_files_have_one_row_per_desktop_and_no_secret(emulator, run_playbook, outdir, tmp_path, ansible_env):
+    seed(emulator)
+    report_dir = tmp_path / 'reports'
+    run, result = run_role(run_playbook, outdir, {'workspaces_stop_regions': REGIONS, 'workspaces_stop_tags': 'Team=blue',
+                                                  'workspaces_stop_wait': False, 'workspaces_stop_report_path': str(report_dir)})
+    assert run.rc == 0, run
+    files = sorted(os.listdir(report_dir))
+    assert len(files) == 2 and files[0].endswith('.csv') and files[1].endswith('.json') and files[0][:-4] == files[1][:-5]
+    assert sorted(result['report_files']) == sorted(str(report_dir / f) for f in files)
+    assert 'report: ' in run.stdout
+    with open(report_dir / files[1], encoding='utf-8') as handle:
+        report = json.load(handle)
+    with open(report_dir / files[0], encoding='utf-8') as handle:
+        rows = list(csv.DictReader(handle))
+    fields = ['region', 'workspace_id', 'directory_id', 'user_name', 'outcome', 'reason', 'error_code', 'state_before', 'state_after',
+              'idle_minutes']
+    assert report['fields'] == fields and list(rows[0]) == fields
+    outcomes = {r['workspace_id']: r['outcome'] for r in report['workspaces']}
+    assert outcomes == {'ws-blue00001': 'stopped', 'ws-blue00002': 'stopped', 'ws-blue00003': 'stopped', 'ws-stopd0001': 'already_stopped',
+                        'ws-conn00001': 'skipped', 'ws-keep00001': 'excluded'}
+    assert {r['workspace_id']: r['outcome'] for r in rows} == outcomes
+    assert all(r['state_before'] and r['directory_id'] and r['user_name'] for r in report['workspaces'])
+    text = ''.join((report_dir / f).read_text() for f in files)
+    for secret in (ansible_env['AWS_SECRET_ACCESS_KEY'], ansible_env['AWS_ACCESS_KEY_ID']):
+        assert secret not in text

@@ -141,3 +141,24 @@ def test_check_mode_preview_fails_at_the_end_when_max_count_would_be_exceeded():
     report = role.build_result(plan, {'us-east-1': {'stopped': ['ws-blue00001', 'ws-blue00002']}}, 'stop', check_mode=True)
     assert 'workspaces_stop_max_count is 1' in report['fail_message'] and report['summary'][0].startswith('PREVIEW')
     assert 'EXCEEDED' in role.preview(plan, 'stop', True)[0]
+
+
+def test_report_rows_cover_every_desktop_once_with_its_outcome():
+    fleet = [desktop('ws-blue00001', host=None) | {'user_name': 'alice'}, desktop('ws-blue00002') | {'user_name': 'bob'},
+             desktop('ws-keep00001', tags={'fleetops:keep-running': 'x'}) | {'user_name': 'carol'},
+             desktop('ws-alwy00001', mode='ALWAYS_ON') | {'user_name': 'dan'}]
+    plan = role.make_plan(fleet, filters(workspace_ids=['ws-blue00001', 'ws-blue00002', 'ws-keep00001', 'ws-alwy00001', 'ws-gone00001'],
+                                         exclude_tags=KEEP), 'stop', details=True)
+    runs = {'us-east-1': {'stopped': ['ws-blue00001'], 'failed': True, 'msg': 'm',
+                          'skipped_workspaces': [{'workspace_id': 'ws-alwy00001', 'reason': 'running mode ALWAYS_ON cannot be stopped'}],
+                          'failed_workspaces': [{'workspace_id': 'ws-blue00002', 'error_code': 'X', 'error_message': 'no', 'state': 'ERROR'}]}}
+    rows = role.report_rows(plan, role.build_result(plan, runs, 'stop', check_mode=False)['result'], 'stop')
+    by_id = {r['workspace_id']: r for r in rows}
+    assert len(rows) == len(by_id) == 5 and all(tuple(r) == role.REPORT_FIELDS for r in rows)
+    assert by_id['ws-blue00001'] == {'region': 'us-east-1', 'workspace_id': 'ws-blue00001', 'directory_id': 'd-1111111111', 'user_name': 'alice',
+                                     'outcome': 'stopped', 'reason': None, 'error_code': None, 'state_before': 'AVAILABLE',
+                                     'state_after': 'STOPPED', 'idle_minutes': None}
+    assert (by_id['ws-blue00002']['outcome'], by_id['ws-blue00002']['error_code'], by_id['ws-blue00002']['state_after']) == ('failed', 'X', 'ERROR')
+    assert by_id['ws-keep00001']['outcome'] == 'excluded' and by_id['ws-keep00001']['user_name'] == 'carol'
+    assert by_id['ws-alwy00001']['outcome'] == 'skipped' and 'ALWAYS_ON' in by_id['ws-alwy00001']['reason']
+    assert by_id['ws-gone00001']['outcome'] == 'not_found'
