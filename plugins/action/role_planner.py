@@ -80,7 +80,8 @@ class ActionModule(ActionBase):
         params = {name[len(prefix):]: value for name, value in checked.validated_parameters.items()}
         for name in ('wait_timeout', 'max_count'):
             if name in params and params[name] < (1 if name == 'wait_timeout' else 0):
-                errors.append('%s%s must be %s, got %s' % (prefix, name, 'a positive number of seconds' if name == 'wait_timeout' else '0 or more', params[name]))
+                wanted = 'a positive number of seconds' if name == 'wait_timeout' else '0 or more'
+                errors.append('%s%s must be %s, got %s' % (prefix, name, wanted, params[name]))
         return params, errors
 
     @staticmethod

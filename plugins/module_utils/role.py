@@ -190,7 +190,8 @@ def build_result(plan, runs, action, check_mode, account_hosts=False):
         lines.append('%s: %s %d, %s %d, skipped %d%s, missing %d, failed %d%s%s' % (
             region, verb, o['summary'][done], already.replace('_', ' '), o['summary'][already], o['summary']['skipped'],
             ' (%s)' % '; '.join('%s: %d' % (k, reasons[k]) for k in sorted(reasons, key=str)) if reasons else '',
-            o['summary']['missing'], o['summary']['failed'], ' (%s)' % _first(f['workspace_id'] for f in o['failed_workspaces']) if o['failed_workspaces'] else '',
+            o['summary']['missing'], o['summary']['failed'],
+            ' (%s)' % _first(f['workspace_id'] for f in o['failed_workspaces']) if o['failed_workspaces'] else '',
             ', REGION FAILED: %s (%d not attempted)' % (o['error'], len(o['not_attempted'])) if o['error'] else ''))
         if check_mode and o[done]:
             lines.append('  %s would %s: %s' % (region, config['verb'], _first(o[done], 50)))
@@ -211,7 +212,8 @@ def build_result(plan, runs, action, check_mode, account_hosts=False):
              'failed_workspaces': [f['workspace_id'] for f in failures], 'excluded': [e['workspace_id'] for e in plan['excluded']]}
     deferred = bool(failures) and all(f['workspace_id'] in hosts for f in failures)
     return {'result': result, 'summary': lines, 'stats': stats, 'fail_message': None if deferred else message,
-            'failed_hosts': [{'host': hosts[f['workspace_id']], 'message': '%s in %s: %s: %s' % (f['workspace_id'], f['region'], f['error_code'], f['error_message'])}
+            'failed_hosts': [{'host': hosts[f['workspace_id']],
+                              'message': '%s in %s: %s: %s' % (f['workspace_id'], f['region'], f['error_code'], f['error_message'])}
                              for f in failures if f['workspace_id'] in hosts],
             'changed_hosts': [hosts[w] for o in regions.values() for w in o[done] if w in hosts]}
 

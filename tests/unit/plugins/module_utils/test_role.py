@@ -131,7 +131,8 @@ def test_report_hands_failed_and_changed_hosts_to_later_plays():
 
 def test_selector_mode_failures_fail_the_role_itself():
     plan = role.make_plan([desktop('ws-blue00001')], filters(), 'stop')
-    runs = {'us-east-1': {'failed': True, 'msg': 'm', 'failed_workspaces': [{'workspace_id': 'ws-blue00001', 'error_code': 'X', 'error_message': 'no', 'state': None}]}}
+    failure = {'workspace_id': 'ws-blue00001', 'error_code': 'X', 'error_message': 'no', 'state': None}
+    runs = {'us-east-1': {'failed': True, 'msg': 'm', 'failed_workspaces': [failure]}}
     report = role.build_result(plan, runs, 'stop', check_mode=False, account_hosts=True)
     assert report['failed_hosts'] == [] and 'ws-blue00001' in report['fail_message']
 
