@@ -33,6 +33,8 @@ def _add_fault_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--fault-seed", type=int, help="seed of the fault RNG (reproducible faults)")
     group.add_argument("--stop-fails-to-error", type=float, metavar="P", help="probability that an accepted stop ends in ERROR")
     group.add_argument("--stop-fails-ids", metavar="ID,ID", help="desktops whose accepted stop ends in ERROR")
+    group.add_argument("--start-fails-to-error", type=float, metavar="P", help="probability that an accepted start ends in ERROR")
+    group.add_argument("--start-fails-ids", metavar="ID,ID", help="desktops whose accepted start ends in ERROR")
     group.add_argument("--stop-delay", type=float, help="seconds STOPPING lasts (default 0.5)")
     group.add_argument("--start-delay", type=float, help="seconds STARTING lasts (default 0.5)")
     group.add_argument("--reboot-delay", type=float, help="seconds REBOOTING lasts (default 0.5)")
@@ -52,13 +54,14 @@ def fault_settings(args: argparse.Namespace) -> dict[str, Any]:
             table = settings[key] if isinstance(settings.get(key), dict) else ({"*": settings[key]} if key in settings else {})
             table.update(dict(getattr(args, flag)))
             settings[key] = table
-    stop_fails: dict[str, Any] = {}
-    if args.stop_fails_to_error is not None:
-        stop_fails["probability"] = args.stop_fails_to_error
-    if args.stop_fails_ids:
-        stop_fails["workspace_ids"] = [i.strip() for i in args.stop_fails_ids.split(",") if i.strip()]
-    if stop_fails:
-        settings["stop_fails_to_error"] = stop_fails
+    for kind in ("stop", "start"):
+        fails: dict[str, Any] = {}
+        if getattr(args, f"{kind}_fails_to_error") is not None:
+            fails["probability"] = getattr(args, f"{kind}_fails_to_error")
+        if getattr(args, f"{kind}_fails_ids"):
+            fails["workspace_ids"] = [i.strip() for i in getattr(args, f"{kind}_fails_ids").split(",") if i.strip()]
+        if fails:
+            settings[f"{kind}_fails_to_error"] = fails
     return settings
 
 

@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "error_statuses": [500, 503],
     "latency_ms": {},
     "stop_fails_to_error": {"probability": 0.0, "workspace_ids": []},
+    "start_fails_to_error": {"probability": 0.0, "workspace_ids": []},
     "stop_delay": 0.5,
     "start_delay": 0.5,
     "reboot_delay": 0.5,
@@ -97,8 +98,8 @@ def normalize(settings: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
             if not statuses or unknown:
                 raise FaultConfigError(f"error_statuses must be a non-empty list drawn from {sorted(SERVER_FAULTS)}, got {value!r}")
             result[key] = statuses
-        elif key == "stop_fails_to_error":
-            result[key] = _stop_fails(value, result[key])
+        elif key in ("stop_fails_to_error", "start_fails_to_error"):
+            result[key] = _fails_to_error(key, value, result[key])
         elif key in ("stop_delay", "start_delay", "reboot_delay"):
             result[key] = _non_negative(key, value)
         elif key == "connection_status_empty_first_page":
@@ -111,23 +112,23 @@ def normalize(settings: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _stop_fails(value: Any, current: dict[str, Any]) -> dict[str, Any]:
-    """stop_fails_to_error from a probability, a list of workspace ids, or a mapping of both."""
+def _fails_to_error(name: str, value: Any, current: dict[str, Any]) -> dict[str, Any]:
+    """stop_fails_to_error / start_fails_to_error from a probability, a list of workspace ids, or a mapping of both."""
     if value is None or value is False:
         return {"probability": 0.0, "workspace_ids": []}
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return {"probability": _probability("stop_fails_to_error", value), "workspace_ids": list(current["workspace_ids"])}
+        return {"probability": _probability(name, value), "workspace_ids": list(current["workspace_ids"])}
     if isinstance(value, (list, tuple)):
         return {"probability": current["probability"], "workspace_ids": [str(v) for v in value]}
     if isinstance(value, dict):
         unknown = set(value) - {"probability", "workspace_ids"}
         if unknown:
-            raise FaultConfigError(f"stop_fails_to_error accepts probability and workspace_ids, not {sorted(unknown)}")
+            raise FaultConfigError(f"{name} accepts probability and workspace_ids, not {sorted(unknown)}")
         return {
-            "probability": _probability("stop_fails_to_error.probability", value.get("probability", current["probability"])),
+            "probability": _probability(f"{name}.probability", value.get("probability", current["probability"])),
             "workspace_ids": [str(v) for v in value.get("workspace_ids", current["workspace_ids"])],
         }
-    raise FaultConfigError(f"stop_fails_to_error must be a probability, a list of ids or a mapping, got {value!r}")
+    raise FaultConfigError(f"{name} must be a probability, a list of ids or a mapping, got {value!r}")
 
 
 def _lookup(table: dict[str, float], operation: str) -> float:
@@ -204,8 +205,15 @@ class FaultConfig:
 
     def stop_fails(self, workspace_id: str) -> bool:
         """Whether an accepted stop of this desktop ends in ERROR instead of STOPPED."""
+        return self.fails("stop", workspace_id)
+
+    def fails(self, transition: str, workspace_id: str) -> bool:
+        """Whether an accepted ``stop`` / ``start`` of this desktop ends in ERROR instead of STOPPED / AVAILABLE."""
+        key = f"{transition}_fails_to_error"
+        if key not in DEFAULTS:
+            return False
         with self._lock:
-            rule = self._current["stop_fails_to_error"]
+            rule = self._current[key]
             if workspace_id in rule["workspace_ids"]:
                 return True
             return bool(rule["probability"]) and self._rng.random() < rule["probability"]
