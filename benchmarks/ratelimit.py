@@ -238,7 +238,7 @@ def write_docs(data):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m benchmarks.ratelimit', description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(prog='python -m benchmarks.ratelimit', description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--size', type=int, default=2000)
     parser.add_argument('--rate', type=float, default=5.0, help='calls per second (token bucket)')
     parser.add_argument('--burst', type=int, default=5)
