@@ -60,8 +60,17 @@ def test_seed_is_deterministic(emulator):
     first = emulator.seed(SPEC)["workspaces"]
     emulator.reset()
     second = emulator.seed(SPEC)["workspaces"]
-    # Everything but the subnet ids, which moto's EC2 backend generates at random.
-    assert [dict(w, subnet_id=None) for w in first] == [dict(w, subnet_id=None) for w in second]
+    # Everything but the subnet ids, which moto's EC2 backend generates at random, and times (relative to the seeding).
+
+    def stable(dump):
+        return dict(dump, subnet_id=None, last_known_user_connection_timestamp=None, connection_state_check_timestamp=None)
+
+    def idle(dumps):
+        return [None if w["last_known_user_connection_timestamp"] is None
+                else w["connection_state_check_timestamp"] - w["last_known_user_connection_timestamp"] for w in dumps]
+
+    assert [stable(w) for w in first] == [stable(w) for w in second]
+    assert idle(first) == pytest.approx(idle(second), abs=0.01)
 
 
 @pytest.mark.parametrize("spec,fragment", [
