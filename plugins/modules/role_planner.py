@@ -41,8 +41,6 @@ options:
     description: The registered results of the O(step=act) loop (O(step=report)).
     type: dict
 attributes:
-  action:
-    support: full
   check_mode:
     support: full
   diff_mode:
@@ -51,7 +49,6 @@ attributes:
     platforms: all
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
 """
 
 EXAMPLES = r"""
