@@ -14,6 +14,7 @@ OPERATIONS = ('DescribeWorkspaces', 'GetResources', 'DescribeWorkspacesConnectio
 STYLE = {
     'role-tag': ('tab:blue', 'o', '-'),
     'role-inventory': ('tab:cyan', 's', '-'),
+    'role-inventory-unaccounted': ('tab:purple', 's', ':'),
     'module-ids': ('tab:green', '^', '-'),
     'baseline-a': ('black', 'D', '-'),
     'baseline-b-module-per-host': ('tab:red', 'v', '--'),

@@ -43,12 +43,12 @@ MAX_POLL_ROUNDS = 3  # --quick: wait polls must be between 1 and this many round
 # any other count, including when the excess is gone (then delete the entry). Every entry is shown in the report with its
 # reason.
 KNOWN_EXCESS = {
-    'role-inventory': {
+    scenario: {
         fleet.DESCRIBE: (lambda truth: sum(fleet.ceil_div(len(info['tagged']), fleet.BATCH) for info in truth.values()),
                          'inventory mode: workspaces_stop reads the selected hosts again before stopping them, because an inventory '
                          'may be old (a cache, no "update on launch"); planning from it would report a desktop started since as '
                          'already stopped'),
-    },
+    } for scenario in ('role-inventory', 'role-inventory-unaccounted')
 }
 
 
@@ -109,8 +109,8 @@ def seed(emulator, size, expected_signature=None):
 def prepare(scenario, work, size, truth, args):
     if scenario == 'role-tag':
         return sc.prepare_role_tag(work, size, truth)
-    if scenario == 'role-inventory':
-        return sc.prepare_role_inventory(work, size, truth)
+    if scenario in ('role-inventory', sc.ROLE_INVENTORY_UNACCOUNTED):
+        return sc.prepare_role_inventory(work, size, truth, accounting=scenario == 'role-inventory')
     if scenario == 'module-ids':
         return sc.prepare_module_ids(work, size, truth)
     if scenario == sc.BASELINE_A:

@@ -17,7 +17,8 @@ from benchmarks import fleet
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV_BIN = os.path.dirname(sys.executable)
 
-COLLECTION_SCENARIOS = ('role-tag', 'role-inventory', 'module-ids')
+ROLE_INVENTORY_UNACCOUNTED = 'role-inventory-unaccounted'
+COLLECTION_SCENARIOS = ('role-tag', 'role-inventory', ROLE_INVENTORY_UNACCOUNTED, 'module-ids')
 BASELINE_A = 'baseline-a'
 BASELINE_B_MODULE = 'baseline-b-module-per-host'
 BASELINE_B_CLI = 'baseline-b-cli'
@@ -28,7 +29,10 @@ DESCRIPTIONS = {
     'role-tag': 'the role, selector mode: `ansible-playbook fleetops.workspaces.stop_workspaces` with workspaces_stop_regions '
                 '+ workspaces_stop_tags (skip_connected on, max_count above N)',
     'role-inventory': 'the role, inventory mode: the same playbook on the group aws_workspaces of a `bench.workspaces.yml` '
-                      'inventory (plugin fleetops.workspaces.workspaces filtering the tag)',
+                      'inventory (plugin fleetops.workspaces.workspaces filtering the tag), with its host accounting (each stopped '
+                      'desktop marked changed, each failed one failed, by later plays)',
+    ROLE_INVENTORY_UNACCOUNTED: 'role-inventory without the host accounting (`-e workspaces_stop_account_hosts=false`): the '
+                                'difference is what the accounting costs',
     'module-ids': '`fleetops.workspaces.workspaces_stop` with the ids to stop (from the ground truth), one task per region',
     'baseline-a': '`benchmarks/baselines/boto3_stop.py`: the boto3 script a user would write (same work as role-tag, sequential per region)',
     'baseline-b-module-per-host': 'the module once per inventory host (`workspace_ids: [\'{{ workspace_id }}\']`, '
@@ -163,10 +167,11 @@ def prepare_role_tag(work, size, truth):
     return Command(_playbook_argv('fleetops.workspaces.stop_workspaces', '-e', '@' + extra), all_ids(truth, 'to_stop'))
 
 
-def prepare_role_inventory(work, size, truth):
+def prepare_role_inventory(work, size, truth, accounting=True):
     extra = _write_json(os.path.join(work, 'role-inventory.json'), {
         'workspaces_stop_hosts': 'aws_workspaces',
         'workspaces_stop_max_count': size + 1,
+        'workspaces_stop_account_hosts': accounting,
     })
     return Command(_playbook_argv('-i', _inventory(work), 'fleetops.workspaces.stop_workspaces', '-e', '@' + extra),
                    all_ids(truth, 'to_stop'))
