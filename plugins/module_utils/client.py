@@ -19,7 +19,9 @@ try:
 except ImportError:
     pass  # Handled by AnsibleAWSModule / the inventory plugin
 
+from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 # Documented API limits.
 BATCH_SIZE = 25          # StopWorkspaces, DescribeWorkspaces(WorkspaceIds), DescribeWorkspacesConnectionStatus
@@ -82,7 +84,14 @@ def map_batches(function, batches, concurrency=1):
 
 
 def _paged(call, token_in, token_out, **params):
-    """Yield every page of a NextToken-style API; each page is retried on its own."""
+    """Yield every page of a NextToken-style API; each page is retried on its own.
+
+    Kept instead of botocore's paginators or amazon.aws's ``paginated_query_with_retries``: a paginator's calls cannot
+    carry ``aws_retry=True`` (RetryingBotoClientWrapper never wraps ``get_paginator``), and ``paginated_query_with_retries``
+    retries the whole listing from its first page when one page fails. Here a throttled page 40 of 400 costs one retried
+    call, not 40. A page is followed whenever it carries a token, also when it is empty: DescribeWorkspacesConnectionStatus
+    may answer an empty first page with a NextToken, so "no entry" is only concluded after the last page.
+    """
     while True:
         page = call(aws_retry=True, **params)
         yield page
@@ -139,9 +148,10 @@ def describe_connection_status(client, workspace_ids, concurrency=1):
 
 def workspace_id_from_arn(arn):
     """``arn:aws:workspaces:REGION:ACCOUNT:workspace/ws-abc`` -> ``ws-abc`` (None for other resources)."""
-    resource = arn.split(':', 5)[-1] if arn.count(':') >= 5 else ''
-    kind, dummy, ident = resource.partition('/')
-    return ident if kind == 'workspace' and ident else None
+    parsed = parse_aws_arn(arn or '') or {}
+    if parsed.get('service') != 'workspaces' or parsed.get('resource_type') != 'workspace':
+        return None
+    return parsed.get('resource_id') or None
 
 
 def get_workspace_tags(tagging_client, tag_filters=None):
@@ -158,7 +168,7 @@ def get_workspace_tags(tagging_client, tag_filters=None):
         for mapping in page.get('ResourceTagMappingList', []):
             workspace_id = workspace_id_from_arn(mapping.get('ResourceARN', ''))
             if workspace_id:
-                tags[workspace_id] = {t['Key']: t['Value'] for t in mapping.get('Tags', [])}
+                tags[workspace_id] = boto3_tag_list_to_ansible_dict(mapping.get('Tags', []))
     return tags
 
 

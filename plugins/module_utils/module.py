@@ -51,7 +51,8 @@ STOP_ARGUMENT_SPEC = dict(
     return_workspaces=dict(type='bool', default=True),
     wait=dict(type='bool', default=True),
     wait_timeout=dict(type='int', default=600),
-    skip_connected=dict(type='bool', default=False),
+    skip_connected=dict(type='bool', default=True),
+    min_idle_minutes=dict(type='int', default=0),
     ignore_missing=dict(type='bool', default=False),
 )
 STOP_ARGUMENT_SPEC.update(CONCURRENCY_ARGUMENT_SPEC)
@@ -81,6 +82,17 @@ def fail_aws(module, exception, msg):
     module.fail_json_aws(exception, msg=msg)
 
 
+def validate_min_idle_minutes(min_idle_minutes, skip_connected):
+    """Error messages (a list) for min_idle_minutes, which implies the connection check of skip_connected."""
+    if min_idle_minutes < 0:
+        return ['min_idle_minutes must be 0 (off) or a positive number of minutes, got %s' % min_idle_minutes]
+    if min_idle_minutes and skip_connected is False:
+        return ['min_idle_minutes=%s needs the connection check, but skip_connected is false: a desktop idle that long has '
+                'no connected user, so remove skip_connected=false (or set min_idle_minutes=0 to stop connected users too)'
+                % min_idle_minutes]
+    return []
+
+
 def run_stop_module():
     module = aws_module(STOP_ARGUMENT_SPEC, supports_check_mode=True, mutually_exclusive=[('workspace_ids', 'workspaces')],
                         required_one_of=[('workspace_ids', 'workspaces')])
@@ -95,12 +107,14 @@ def run_stop_module():
     if params['wait_timeout'] <= 0:
         errors.append('wait_timeout must be a positive number of seconds, got %s' % params['wait_timeout'])
     errors.extend(ws_client.validate_concurrent_reads(params['concurrent_reads']))
+    errors.extend(validate_min_idle_minutes(params['min_idle_minutes'], params['skip_connected']))
     if errors:
         module.fail_json(msg='Invalid parameters, nothing was stopped: ' + '; '.join(errors))
 
     run = StopRun(
         None, wait=params['wait'], wait_timeout=params['wait_timeout'],
         skip_connected=params['skip_connected'], check_mode=module.check_mode, concurrent_reads=params['concurrent_reads'],
+        min_idle_minutes=params['min_idle_minutes'], region=module.region, diff=module._diff,
     )
     if workspace_ids:
         run.client = module.client('workspaces', retry_decorator=ws_client.retry_decorator())

@@ -22,11 +22,13 @@ def _unique(ids):
     return [i for i in ids if not (i in seen or seen.add(i))]
 
 
-def build_result(requested, desktops, before, stopped, already_stopped, skipped, missing, failed, accepted=(), check_mode=False, wait=True):
+def build_result(requested, desktops, before, stopped, already_stopped, skipped, missing, failed, accepted=(), check_mode=False, wait=True,
+                 diff=False):
     """Assemble the module result; every requested id appears in exactly one outcome list.
 
     ``accepted`` are the ids whose stop AWS accepted (some may have failed later, while waited for);
-    ``changed`` is true when there is one, or in check mode when a stop would be requested.
+    ``changed`` is true when there is one, or in check mode when a stop would be requested. ``diff`` (the module's
+    ``_diff``, that is ``--diff``) adds the ``diff`` key, as amazon.aws modules do; it is not built otherwise.
     """
     stopped = _unique(stopped)
     failed_ids = {f['workspace_id'] for f in failed}
@@ -48,7 +50,8 @@ def build_result(requested, desktops, before, stopped, already_stopped, skipped,
             'failed': len(failed),
         },
     }
-    result['diff'] = build_diff(desktops, before, _unique(list(stopped) + list(accepted)), check_mode, wait)
+    if diff:
+        result['diff'] = build_diff(desktops, before, _unique(list(stopped) + list(accepted)), check_mode, wait)
     return result
 
 
@@ -91,8 +94,12 @@ def missing_message(missing, region=None):
 
 
 def skip_warnings(skipped):
-    """One warning per distinct reason (not one per desktop: a fleet can have thousands)."""
+    """One warning per distinct reason (not one per desktop: a fleet can have thousands).
+
+    A reason's details after its first ``': '`` (such as one desktop's idle minutes and last connection) do not make
+    it distinct: ``idle for less than min_idle_minutes=60: idle 12 minutes, ...`` is grouped under its first part.
+    """
     by_reason = {}
     for entry in skipped:
-        by_reason.setdefault(entry['reason'], []).append(entry['workspace_id'])
+        by_reason.setdefault(entry['reason'].split(': ', 1)[0], []).append(entry['workspace_id'])
     return ['%d WorkSpaces skipped, %s: %s' % (len(ids), reason, _id_list(ids)) for reason, ids in by_reason.items()]

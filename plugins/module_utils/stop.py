@@ -16,11 +16,10 @@ try:
 except ImportError:
     pass  # Handled by AnsibleAWSModule
 
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-
 from ansible_collections.fleetops.workspaces.plugins.module_utils import client as ws_client
 from ansible_collections.fleetops.workspaces.plugins.module_utils import plan as ws_plan
 from ansible_collections.fleetops.workspaces.plugins.module_utils import results as ws_results
+from ansible_collections.fleetops.workspaces.plugins.module_utils.query import to_desktop
 from ansible_collections.fleetops.workspaces.plugins.module_utils.wait import poll
 
 
@@ -33,16 +32,19 @@ class MissingWorkspacesError(Exception):
         self.result = result
 
 
-def snake(desktop):
-    return camel_dict_to_snake_dict(desktop)
+CONNECTION_KEYS = ('connection_state', 'last_known_user_connection_timestamp', 'idle_minutes')
 
 
 class StopRun:
     """Stop a list of desktops in one region. ``client`` is a retry-wrapped WorkSpaces client."""
 
     def __init__(self, client, wait=True, wait_timeout=600, skip_connected=False, check_mode=False,
-                 sleep=time.sleep, clock=time.monotonic, concurrent_reads=1):
+                 sleep=time.sleep, clock=time.monotonic, concurrent_reads=1, min_idle_minutes=0, now=ws_plan.utc_now, region=None, diff=False):
         self.client = client
+        self.region = region
+        self.diff = diff     # build the result's diff (--diff)
+        self.min_idle_minutes = min_idle_minutes  # > 0: stop only desktops idle that long (implies the connection check)
+        self.now = now       # wall clock compared with AWS's connection timestamps (clock: monotonic, for deadlines)
         self.concurrent_reads = concurrent_reads  # DescribeWorkspaces in flight at once (reads and polls; never the stops)
         self.wait = wait
         self.wait_timeout = wait_timeout
@@ -67,10 +69,11 @@ class StopRun:
     def describe(self, ids):
         found = {}
         for raw in ws_client.describe_workspaces_by_ids(self.client, ids, self.concurrent_reads):
-            desktop = snake(raw)
-            previous = self.desktops.get(desktop['workspace_id'])
-            if previous and 'connection_state' in previous:
-                desktop['connection_state'] = previous['connection_state']
+            desktop = to_desktop(raw, self.region)
+            previous = self.desktops.get(desktop['workspace_id']) or {}
+            for key in CONNECTION_KEYS:
+                if key in previous:
+                    desktop[key] = previous[key]
             self.desktops[desktop['workspace_id']] = desktop
             found[desktop['workspace_id']] = desktop
         return found
@@ -116,10 +119,10 @@ class StopRun:
     def _stop(self, candidates):
         if not candidates:
             return
-        if not self.skip_connected:
+        if not (self.skip_connected or self.min_idle_minutes):
             self._send_stops(candidates)
             return
-        # The users' connections are checked 25 at a time, right before the stop requests: the desktops a check
+        # The users' connections (and, with min_idle_minutes, how long ago they last connected) are checked 25 at a time, right before the stop requests: the desktops a check
         # cleared go out in the next StopWorkspaces call of 25, so a user can only connect unnoticed during about one
         # call, and the calls stay at the minimum (⌈k/25⌉ checks, ⌈stopped/25⌉ stops). With concurrent reads, the check
         # of the next batch is in flight while a stop request is (never two stop requests at once).
@@ -168,16 +171,18 @@ class StopRun:
             self._recheck(failed_requests, failed_ids)
 
     def _drop_connected(self, candidates, status):
-        """Skip the CONNECTED desktops of a batch, from its connection check (``status``, or the exception it raised)."""
+        """Skip the desktops of a batch that :func:`plan.split_connected` keeps running (a connected user; with
+        min_idle_minutes also a recent connection or no connection-status entry), from the batch's connection check
+        (``status``, or the exception it raised). Every candidate checked gets its connection facts."""
         if isinstance(status, Exception):
             code, message = ws_client.error_details(status)
             self.failed.extend(ws_results.failure(w, code, 'could not check the user connection, so the desktop was not stopped: %s' % message,
                                                   self.desktops.get(w, {}).get('state')) for w in candidates)
             return []
+        now = self.now()  # one reading per batch, right after its check
         for workspace_id in candidates:
-            entry = status.get(workspace_id)
-            self.desktops[workspace_id]['connection_state'] = entry.get('ConnectionState') if entry else None
-        keep, skipped = ws_plan.split_connected(candidates, self.desktops, status)
+            self.desktops[workspace_id].update(ws_plan.connection_facts(status.get(workspace_id), now))
+        keep, skipped = ws_plan.split_connected(candidates, self.desktops, status, self.min_idle_minutes, now)
         self.skipped.extend(skipped)
         return keep
 
@@ -254,5 +259,5 @@ class StopRun:
         return ws_results.build_result(
             requested=self.requested, desktops=self.desktops, before=self.before, stopped=self.stopped,
             already_stopped=self.already_stopped, skipped=self.skipped, missing=self.missing, failed=self.failed,
-            accepted=self.accepted, check_mode=self.check_mode, wait=self.wait,
+            accepted=self.accepted, check_mode=self.check_mode, wait=self.wait, diff=self.diff,
         )

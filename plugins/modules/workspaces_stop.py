@@ -33,7 +33,7 @@ description:
   - "The task fails when any desktop fails, after every batch has been attempted, with a message naming
     how many and which desktops failed; all result lists are still returned."
   - "Required IAM actions: C(workspaces:DescribeWorkspaces), C(workspaces:StopWorkspaces) and, with
-    O(skip_connected=true), C(workspaces:DescribeWorkspacesConnectionStatus)."
+    O(skip_connected=true) (the default) or O(min_idle_minutes), C(workspaces:DescribeWorkspacesConnectionStatus)."
   - "Reads (C(DescribeWorkspaces), also while waiting, and C(DescribeWorkspacesConnectionStatus)) run up to
     O(concurrent_reads) at once; C(StopWorkspaces) requests are always sent one at a time, in the order of the batches."
   - Retries throttling (C(ThrottlingException)) and transient server errors with jittered backoff.
@@ -86,10 +86,35 @@ options:
     description:
       - Skip desktops whose user is connected (C(ConnectionState) C(CONNECTED)), checked with
         C(DescribeWorkspacesConnectionStatus) right before the stop request, so that nobody is disconnected mid-work.
-      - Desktops whose connection state is C(DISCONNECTED), C(UNKNOWN) or not reported are stopped.
+      - The connections are checked 25 desktops at a time, each batch right before its C(StopWorkspaces) call, so the
+        calls stay at the minimum (one check and at most one stop per 25 desktops).
+      - Desktops whose connection state is C(DISCONNECTED), C(UNKNOWN) or not reported are stopped (unless
+        O(min_idle_minutes) is set, which skips a desktop without a connection-status entry).
       - If the connection state cannot be read, the desktops concerned are not stopped and are reported as failed.
+      - Set to V(false) to stop desktops whatever their users do (one C(DescribeWorkspacesConnectionStatus) call per
+        25 desktops less). V(false) cannot be combined with O(min_idle_minutes).
+      - The default was V(false) before release 0.1.0.
     type: bool
-    default: false
+    default: true
+  min_idle_minutes:
+    description:
+      - Stop a desktop only when nobody has used it for at least this many minutes, V(0) (the default) turns this off.
+      - "When above 0, a desktop is stopped only when its user is not connected now and its
+        C(LastKnownUserConnectionTimestamp) is at least this many minutes old (exactly that old counts as idle). A desktop
+        whose user never connected (no timestamp) counts as idle and is stopped."
+      - "A desktop for which AWS returns no connection-status entry at all (for example one just launched) is skipped,
+        fail-safe, with the reason C(connection status unknown)."
+      - Read with the same C(DescribeWorkspacesConnectionStatus) call of 25 desktops, right before their C(StopWorkspaces)
+        call, as O(skip_connected): no extra API call. Implies O(skip_connected); O(skip_connected=false) together with a
+        value above 0 is an error.
+      - Each desktop skipped for this reason is in RV(skipped_workspaces) with its last connection time and idle minutes.
+      - "The age is AWS's timestamp compared with the clock of the host that runs the module (the controller): a clock
+        that is behind makes desktops look more recently used (never stopped too early by skew in that direction), a clock
+        that is ahead makes them look idle for longer by the skew. Keep the clock synchronised (NTP); a timestamp ahead of
+        the clock counts as 0 minutes old."
+    type: int
+    default: 0
+    version_added: 0.1.0
   ignore_missing:
     description:
       - By default, if any requested ID does not exist in the region, the module fails before stopping anything.
@@ -160,6 +185,13 @@ EXAMPLES = r"""
         skip_connected: true
         return_workspaces: false
 
+- name: Stop the desktops nobody has used for an hour (no connected user, last connection at least 60 minutes ago)
+  fleetops.workspaces.workspaces_stop:
+    region: eu-west-1
+    workspaces: "{{ office.workspaces }}"
+    min_idle_minutes: 60
+  register: idle_stop
+
 - name: Region and credentials for every module of the collection
   module_defaults:
     group/fleetops.workspaces.workspaces:
@@ -212,10 +244,29 @@ skipped_workspaces:
       returned: always
       sample: ALWAYS_ON
     reason:
-      description: Why it was skipped.
+      description:
+        - Why it was skipped.
+        - For a desktop skipped by O(min_idle_minutes), it names the threshold, the idle minutes and the last connection
+          time, for example C(idle for less than min_idle_minutes=60: idle 12 minutes, the user last connected at
+          2026-12-02T05:48:00+00:00); C(connection status unknown: ...) when AWS returned no connection-status entry.
       type: str
       returned: always
       sample: running mode ALWAYS_ON cannot be stopped (only AUTO_STOP and MANUAL desktops can)
+    connection_state:
+      description: The user's connection state read right before the stop batch, V(null) when AWS returned no entry.
+      type: str
+      returned: when skipped by the connection check (O(skip_connected) or O(min_idle_minutes))
+      sample: DISCONNECTED
+    last_known_user_connection_timestamp:
+      description: When the user last connected (ISO 8601, UTC), V(null) when never or unknown.
+      type: str
+      returned: when skipped by the connection check (O(skip_connected) or O(min_idle_minutes))
+      sample: "2026-12-02T05:48:00+00:00"
+    idle_minutes:
+      description: Whole minutes since RV(skipped_workspaces[].last_known_user_connection_timestamp), by the module's clock; V(null) when unknown.
+      type: int
+      returned: when skipped by the connection check (O(skip_connected) or O(min_idle_minutes))
+      sample: 12
 missing:
   description: Requested IDs that do not exist in the region (only non-empty with O(ignore_missing=true), else the task fails).
   returned: always
@@ -255,7 +306,9 @@ workspaces:
   description:
     - Descriptions of the requested desktops (as returned by C(DescribeWorkspaces), in snake_case), as last read;
       with O(wait=true) that is after the stop.
-    - With O(skip_connected=true), the desktops checked also have C(connection_state).
+    - The desktops whose connection was checked (O(skip_connected), O(min_idle_minutes)) also have
+      C(connection_state), C(last_known_user_connection_timestamp) (ISO 8601 UTC) and C(idle_minutes), as read right
+      before their stop batch (each V(null) when unknown); so every stopped desktop carries its last connection time.
   returned: when O(return_workspaces=true)
   type: list
   elements: dict

@@ -97,6 +97,9 @@ def test_stops_what_can_be_stopped_and_reports_every_desktop(emulator, run_playb
     assert [final[w] for w in result['stopped']] == ['STOPPED'] * 3
     assert final['ws-alwys0001'] == 'AVAILABLE' and final['ws-susp00001'] == 'SUSPENDED'
     assert {w['workspace_id']: w['state'] for w in result['workspaces']}['ws-avail0001'] == 'STOPPED'
+    # the same description shape as workspaces_info (region and running_mode included); no diff without --diff
+    assert {(w['region'], w['running_mode']) for w in result['workspaces']} == {(REGION, 'AUTO_STOP'), (REGION, 'MANUAL'), (REGION, 'ALWAYS_ON')}
+    assert 'diff' not in result
     # one StopWorkspaces call, for exactly the stoppable desktops; skipped desktops produce warnings
     assert emulator.counts()['StopWorkspaces'] == 1
     assert sorted(stop_requests(emulator)) == sorted(result['stopped'])
@@ -116,7 +119,7 @@ def test_check_mode_makes_no_mutating_call_and_shows_the_plan(emulator, run_play
     result, run = run_stop(run_playbook, outdir, {'workspace_ids': ids}, check=True, diff=True)
     assert result['changed'] is True
     assert sorted(result['stopped']) == ['ws-avail0001', 'ws-avail0002', 'ws-error0001']
-    assert set(emulator.counts()) == {'DescribeWorkspaces'}
+    assert emulator.counts() == {'DescribeWorkspaces': 1, 'DescribeWorkspacesConnectionStatus': 1}  # skip_connected is on by default
     assert states(emulator)['ws-avail0001'] == 'AVAILABLE'
     assert result['diff']['before']['ws-avail0001']['state'] == 'AVAILABLE'
     assert result['diff']['after']['ws-avail0001']['state'] == 'STOPPED'
@@ -127,9 +130,10 @@ def test_check_mode_makes_no_mutating_call_and_shows_the_plan(emulator, run_play
 def test_batches_of_25_make_the_minimum_of_calls(emulator, run_playbook, outdir, n):
     seed(emulator, fleet(n))
     ids = [d['workspace_id'] for d in fleet(n)]
-    result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': ids, 'wait': False})
+    result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': ids, 'wait': False}, diff=True)
     batches = math.ceil(n / 25)
-    assert emulator.counts() == {'DescribeWorkspaces': batches, 'StopWorkspaces': batches}
+    # skip_connected (the default) checks each batch of 25 right before stopping it: one check per batch, no more
+    assert emulator.counts() == {'DescribeWorkspaces': batches, 'DescribeWorkspacesConnectionStatus': batches, 'StopWorkspaces': batches}
     assert max(len(c['params']['StopWorkspaceRequests']) for c in emulator.calls(operation='StopWorkspaces')) <= 25
     assert sorted(stop_requests(emulator)) == sorted(ids)
     assert len(result['stopped']) == n and result['changed'] is True
@@ -183,7 +187,7 @@ def test_bad_input_fails_before_any_call(emulator, run_playbook, outdir, args, f
     assert emulator.counts() == {}
 
 
-def test_skip_connected_checks_only_the_candidates(emulator, run_playbook, outdir):
+def test_skip_connected_is_on_by_default_and_checks_only_the_candidates(emulator, run_playbook, outdir):
     desktops = fleet(30, connection_state='DISCONNECTED')
     desktops[0]['connection_state'] = 'CONNECTED'
     desktops[1]['connection_state'] = 'UNKNOWN'
@@ -191,7 +195,7 @@ def test_skip_connected_checks_only_the_candidates(emulator, run_playbook, outdi
     desktops[3]['state'] = 'STOPPED'
     seed(emulator, desktops)
     ids = [d['workspace_id'] for d in desktops]
-    result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': ids, 'skip_connected': True, 'wait': False})
+    result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': ids, 'wait': False})
     assert [s['workspace_id'] for s in result['skipped_workspaces']] == [ids[0]]
     assert 'CONNECTED' in result['skipped_workspaces'][0]['reason']
     assert len(result['stopped']) == 28 and ids[0] not in stop_requests(emulator)
@@ -336,7 +340,7 @@ def test_descriptions_from_workspaces_info_are_planned_from_without_a_second_rea
     assert len(result['stopped']) == 30 and result['already_stopped'] == ['ws-stale0001']
     assert 'workspaces' not in result
     # no read before the stop: 2 StopWorkspaces, and the only DescribeWorkspaces is the re-check of the refused stale desktop
-    assert emulator.counts() == {'StopWorkspaces': 2, 'DescribeWorkspaces': 1}
+    assert emulator.counts() == {'DescribeWorkspacesConnectionStatus': 2, 'StopWorkspaces': 2, 'DescribeWorkspaces': 1}
     assert emulator.calls(operation='DescribeWorkspaces')[0]['params']['WorkspaceIds'] == ['ws-stale0001']
 
 
