@@ -36,6 +36,8 @@ DEFAULTS: dict[str, Any] = {
     "stop_delay": 0.5,
     "start_delay": 0.5,
     "reboot_delay": 0.5,
+    # DescribeWorkspacesConnectionStatus without NextToken answers an empty page that carries a NextToken.
+    "connection_status_empty_first_page": False,
 }
 
 # Short spellings accepted by update(): alias -> key (a scalar for a table key means {"*": value}).
@@ -99,6 +101,10 @@ def normalize(settings: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
             result[key] = _stop_fails(value, result[key])
         elif key in ("stop_delay", "start_delay", "reboot_delay"):
             result[key] = _non_negative(key, value)
+        elif key == "connection_status_empty_first_page":
+            if not isinstance(value, bool):
+                raise FaultConfigError(f"{key} must be true or false, got {value!r}")
+            result[key] = value
         else:
             allowed = sorted(set(DEFAULTS) | set(ALIASES) | {"clear"})
             raise FaultConfigError(f"unknown fault setting {raw_key!r}; allowed: {', '.join(allowed)}")
@@ -185,6 +191,11 @@ class FaultConfig:
             if error and self._rng.random() < error:
                 return SERVER_FAULTS[self._rng.choice(cfg["error_statuses"])]
         return None
+
+    def get(self, key: str) -> Any:
+        """One current setting (a copy)."""
+        with self._lock:
+            return copy.deepcopy(self._current[key])
 
     def delay(self, transition: str) -> float:
         """Seconds for the ``stop``, ``start`` or ``reboot`` transition."""
