@@ -8,6 +8,7 @@ msg, rc, results, invocation): a non-empty ``skipped`` list would make Ansible m
 """
 from __future__ import annotations
 
+from ansible_collections.fleetops.workspaces.plugins.module_utils.client import error_details
 from ansible_collections.fleetops.workspaces.plugins.module_utils.plan import running_mode
 
 MAX_IDS_IN_MESSAGE = 10
@@ -23,12 +24,13 @@ def _unique(ids):
 
 
 def build_result(requested, desktops, before, stopped, already_stopped, skipped, missing, failed, accepted=(), check_mode=False, wait=True,
-                 diff=False):
+                 diff=False, not_attempted=()):
     """Assemble the module result; every requested id appears in exactly one outcome list.
 
     ``accepted`` are the ids whose stop AWS accepted (some may have failed later, while waited for);
     ``changed`` is true when there is one, or in check mode when a stop would be requested. ``diff`` (the module's
     ``_diff``, that is ``--diff``) adds the ``diff`` key, as amazon.aws modules do; it is not built otherwise.
+    ``not_attempted``: ids never sent because the run ended early (its timeout passed, or the credentials were rejected).
     """
     stopped = _unique(stopped)
     failed_ids = {f['workspace_id'] for f in failed}
@@ -40,6 +42,7 @@ def build_result(requested, desktops, before, stopped, already_stopped, skipped,
         'skipped_workspaces': skipped,
         'missing': list(missing),
         'failed_workspaces': failed,
+        'not_attempted': _unique(not_attempted),
         'workspaces': [desktops[w] for w in requested if w in desktops],
         'summary': {
             'requested': len(requested),
@@ -48,6 +51,7 @@ def build_result(requested, desktops, before, stopped, already_stopped, skipped,
             'skipped': len(skipped),
             'missing': len(missing),
             'failed': len(failed),
+            'not_attempted': len(_unique(not_attempted)),
         },
     }
     if diff:
@@ -85,6 +89,26 @@ def failure_message(result):
     shown = ['%s (%s: %s)' % (f['workspace_id'], f['error_code'], f['error_message']) for f in failed[:MAX_IDS_IN_MESSAGE]]
     more = '' if len(failed) <= MAX_IDS_IN_MESSAGE else '; and %d more, see failed_workspaces' % (len(failed) - MAX_IDS_IN_MESSAGE)
     return '%d of %d WorkSpaces failed to stop: %s%s' % (len(failed), result['summary']['requested'], '; '.join(shown), more)
+
+
+def aborted_message(result, kind, exception, timeout=None):
+    """Why the run ended before every desktop was attempted, and where each desktop stands."""
+    code, message = error_details(exception)
+    if kind == 'credentials':
+        why = ('AWS no longer accepts the credentials (%s: %s): they have expired or been revoked, so the module stopped sending'
+               % (code, message))
+        todo = 'Run again with fresh credentials (for example a new session token) to stop the rest.'
+    else:
+        why = 'The run timeout of %s seconds passed (%s), so the module stopped sending' % (timeout, message)
+        todo = 'Run again (a second run stops the rest and skips what is stopped), or raise timeout.'
+    stopped = result['stopped']
+    parts = ['%s. AWS accepted the stop of %d WorkSpaces (stopped%s)' % (why, len(stopped), ': ' + _id_list(stopped) if stopped else '')]
+    if result['not_attempted']:
+        parts.append('%d were not attempted (not_attempted): %s' % (len(result['not_attempted']), _id_list(result['not_attempted'])))
+    if result['failed_workspaces']:
+        parts.append('%d failed (failed_workspaces): %s' % (len(result['failed_workspaces']),
+                                                           _id_list(f['workspace_id'] for f in result['failed_workspaces'])))
+    return '; '.join(parts) + '. ' + todo
 
 
 def missing_message(missing, region=None):

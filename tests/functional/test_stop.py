@@ -93,7 +93,7 @@ def test_stops_what_can_be_stopped_and_reports_every_desktop(emulator, run_playb
         'ws-alwys0001': 'ALWAYS_ON', 'ws-susp00001': 'AUTO_STOP', 'ws-admin0001': 'AUTO_STOP'}
     assert all(s['reason'] for s in result['skipped_workspaces'])
     assert result['missing'] == [] and result['failed_workspaces'] == []
-    assert result['summary'] == {'requested': 7, 'stopped': 3, 'already_stopped': 1, 'skipped': 3, 'missing': 0, 'failed': 0}
+    assert result['summary'] == {'requested': 7, 'stopped': 3, 'already_stopped': 1, 'skipped': 3, 'missing': 0, 'failed': 0, 'not_attempted': 0}
     final = states(emulator)
     assert [final[w] for w in result['stopped']] == ['STOPPED'] * 3
     assert final['ws-alwys0001'] == 'AVAILABLE' and final['ws-susp00001'] == 'SUSPENDED'

@@ -89,7 +89,8 @@ def test_build_result_shapes_counts_and_reserved_keys():
     result = results.build_result(['ws-aaaaaaaa1', 'ws-bbbbbbbb1', 'ws-cccccccc1'], now, before, ['ws-aaaaaaaa1'], ['ws-bbbbbbbb1'], [],
                                   ['ws-cccccccc1'], [], accepted=['ws-aaaaaaaa1'], diff=True)
     assert result['changed'] is True
-    assert result['summary'] == {'requested': 3, 'stopped': 1, 'already_stopped': 1, 'skipped': 0, 'missing': 1, 'failed': 0}
+    assert result['summary'] == {'requested': 3, 'stopped': 1, 'already_stopped': 1, 'skipped': 0, 'missing': 1, 'failed': 0, 'not_attempted': 0}
+    assert result['not_attempted'] == []
     assert result['diff'] == {'before': {'ws-aaaaaaaa1': {'state': 'AVAILABLE', 'running_mode': 'AUTO_STOP'}},
                               'after': {'ws-aaaaaaaa1': {'state': 'STOPPED', 'running_mode': 'AUTO_STOP'}}}
     assert [w['workspace_id'] for w in result['workspaces']] == ['ws-aaaaaaaa1', 'ws-bbbbbbbb1']
