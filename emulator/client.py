@@ -80,6 +80,11 @@ class EmulatorClient:
         """Logged AWS calls (oldest first), optionally only one operation / service / after a ``seq``."""
         return self.call_report(operation, service, since)["calls"]
 
+    def rate_stats(self, since: int = 0) -> dict[str, Any]:
+        """``GET /_emulator/rate``: per account and region, attempted / accepted / rate-limited calls, the accepted rate,
+        per-second windows and the largest bursts over the limit (from the call log), plus the current ``rate_limit``."""
+        return self._request("GET", "rate", query={"since": since or None})
+
     def reset_calls(self) -> int:
         return self._request("DELETE", "calls")["cleared"]
 

@@ -14,7 +14,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.workspaces.models import workspaces_backends
 from werkzeug.wrappers import Request, Response
 
-from emulator import __version__
+from emulator import __version__, ratelimit
 from emulator.extension import reset_backends
 from emulator.faults import FaultConfigError
 from emulator.runtime import CALLS, FAULTS, LOCK, wall
@@ -87,6 +87,14 @@ def calls(request: Request) -> dict[str, Any]:
     return CALLS.report(operation=args.get("operation"), service=args.get("service"), since=int(args.get("since", 0)))
 
 
+def rate(request: Request) -> dict[str, Any]:
+    """Rate-limit statistics computed from the call log (see emulator.ratelimit.stats)."""
+    limit = FAULTS.get("rate_limit")
+    report = CALLS.report(since=int(request.args.get("since", 0)))
+    result = ratelimit.stats(report["calls"], limit["calls_per_second"] if limit else None)
+    return dict(result, rate_limit=limit)
+
+
 def clear_calls(_request: Request) -> dict[str, Any]:
     return {"cleared": CALLS.clear()}
 
@@ -155,6 +163,7 @@ ROUTES: dict[tuple[str, str], Callable[[Request], dict[str, Any]]] = {
     ("POST", "/reset"): reset,
     ("GET", "/calls"): calls,
     ("DELETE", "/calls"): clear_calls,
+    ("GET", "/rate"): rate,
     ("GET", "/faults"): get_faults,
     ("POST", "/faults"): set_faults,
     ("GET", "/workspaces"): list_workspaces,

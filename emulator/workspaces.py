@@ -294,7 +294,7 @@ class EmulatedWorkSpacesBackend(WorkSpacesBackend):
                     f"Only WorkSpaces with running mode AUTO_STOP or MANUAL can be {rule.verb}.",
                 ))
                 continue
-            final = "ERROR" if kind == "stop" and FAULTS.stop_fails(workspace_id) else rule.final
+            final = "ERROR" if FAULTS.fails(kind, workspace_id) else rule.final
             ws.begin(rule.interim, final, FAULTS.delay(kind))
             if rule.disconnects:
                 ws.disconnect()
