@@ -118,12 +118,16 @@ def test_two_regions_groups_host_vars_and_calls(emulator, ansible_env, tmp_path)
         assert variables['workspace_tags'] == real['tags']
         assert variables['connection_state'] == real['connection_state']
         # the last connection as AWS reported it (ISO 8601 UTC) and the whole minutes since then when it was read
+        # (a connected user's is the time of the read: 0 minutes; the emulator's dump has when the session began)
         stamp = variables['last_known_user_connection_timestamp']
         assert (stamp is None) == (real['last_known_user_connection_timestamp'] is None) == (variables['idle_minutes'] is None)
         if stamp:
             assert stamp.endswith('+00:00')
-            assert abs(datetime.datetime.fromisoformat(stamp).timestamp() - real['last_known_user_connection_timestamp']) < 0.001
-            assert variables['idle_minutes'] >= 0
+            if real['connection_state'] == 'CONNECTED':
+                assert variables['idle_minutes'] == 0
+            else:
+                assert abs(datetime.datetime.fromisoformat(stamp).timestamp() - real['last_known_user_connection_timestamp']) < 0.001
+                assert variables['idle_minutes'] >= 60  # the emulator's default: last connected 1 hour to 7 days ago
         assert variables['ip_address'] == real['ip_address'] and variables['computer_name'] == real['computer_name']
     assert hostvars['ws-bob0000001']['connection_state'] is None
 
