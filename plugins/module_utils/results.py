@@ -106,8 +106,8 @@ def aborted_message(result, kind, exception, timeout=None):
     if result['not_attempted']:
         parts.append('%d were not attempted (not_attempted): %s' % (len(result['not_attempted']), _id_list(result['not_attempted'])))
     if result['failed_workspaces']:
-        parts.append('%d failed (failed_workspaces): %s' % (len(result['failed_workspaces']),
-                                                           _id_list(f['workspace_id'] for f in result['failed_workspaces'])))
+        failed_ids = [f['workspace_id'] for f in result['failed_workspaces']]
+        parts.append('%d failed (failed_workspaces): %s' % (len(failed_ids), _id_list(failed_ids)))
     return '; '.join(parts) + '. ' + todo
 
 

@@ -159,10 +159,11 @@ class StopRun:
             for batch in ws_client.chunks(candidates):
                 self._send_stops(batch)
             return
-        # The users' connections (and, with min_idle_minutes, how long ago they last connected) are checked 25 at a time, right before the stop requests: the desktops a check
-        # cleared go out in the next StopWorkspaces call of 25, so a user can only connect unnoticed during about one
-        # call, and the calls stay at the minimum (⌈k/25⌉ checks, ⌈stopped/25⌉ stops). With concurrent reads, the check
-        # of the next batch is in flight while a stop request is (never two stop requests at once).
+        # The users' connections (and, with min_idle_minutes, how long ago they last connected) are checked 25 at a
+        # time, right before the stop requests: the desktops a check cleared go out in the next StopWorkspaces call of
+        # 25, so a user can only connect unnoticed during about one call, and the calls stay at the minimum (⌈k/25⌉
+        # checks, ⌈stopped/25⌉ stops). With concurrent reads, the check of the next batch is in flight while a stop
+        # request is (never two stop requests at once).
         ready = []
         checks = ws_client.chunks(candidates)
         pipeline = ThreadPoolExecutor(max_workers=1) if self.concurrent_reads > 1 and len(checks) > 1 else None

@@ -369,7 +369,7 @@ IDLE_KINDS = {
 
 def idle_fleet(counts, prefix='ws-i', seed_value=1):
     """Desktops of the given kinds ({kind: n}), shuffled so that every batch of 25 mixes them; returns (desktops, kind by id)."""
-    kinds = [kind for kind, n in counts.items() for _ in range(n)]
+    kinds = [kind for kind, n in counts.items() for dummy in range(n)]
     random.Random(seed_value).shuffle(kinds)
     desktops, kind_of = [], {}
     for index, kind in enumerate(kinds):

@@ -130,8 +130,11 @@ def test_deadline_retry_keeps_the_retry_policy():
         return answer
 
     assert retry(flaky)() == 'ok' and len(clock.sleeps) == 2
+    def invalid():
+        raise error('ValidationException', 'X')
+
     with pytest.raises(botocore.exceptions.ClientError):  # not retryable: raised at once, no sleep
-        retry(lambda: (_ for _ in ()).throw(error('ValidationException', 'X')))()
+        retry(invalid)()
     assert len(clock.sleeps) == 2
 
 
