@@ -123,6 +123,7 @@ def test_info_reads_directories_concurrently_with_the_same_result(emulator, run_
         runs[concurrent_reads] = (load(outdir, 'by directory'), emulator.calls())
 
     (sequential, sequential_calls), (concurrent, concurrent_calls) = runs[1], runs[4]
+
     def as_read(desktops):  # idle_minutes depends on when each run read the connection status, not on how
         return [{k: v for k, v in d.items() if k != 'idle_minutes'} for d in desktops]
     assert as_read(concurrent['workspaces']) == as_read(sequential['workspaces']) and concurrent['count'] == 150

@@ -130,6 +130,7 @@ def test_deadline_retry_keeps_the_retry_policy():
         return answer
 
     assert retry(flaky)() == 'ok' and len(clock.sleeps) == 2
+
     def invalid():
         raise error('ValidationException', 'X')
 
