@@ -52,6 +52,7 @@ MODULE_IDS_PLAYBOOK = """---
       fleetops.workspaces.workspaces_stop:
         region: "{{ item.region }}"
         workspace_ids: "{{ item.ids }}"
+        skip_connected: false  # the scenario's definition (skip_connected off); the module's default is now true
       loop: "{{ bench_regions }}"
       loop_control:
         label: "{{ item.region }}"

@@ -98,14 +98,43 @@ options:
   include_connection_status:
     description:
       - Also read the connection state of each desktop found (C(DescribeWorkspacesConnectionStatus), one call per
-        25 desktops) and return it as C(connection_state) and C(last_known_user_connection_timestamp).
+        25 desktops) and return it as C(connection_state), C(last_known_user_connection_timestamp) (ISO 8601, UTC) and
+        C(idle_minutes) (whole minutes since then, when it was read); each V(null) when AWS reports none.
     type: bool
     default: false
+  min_idle_minutes:
+    description:
+      - Only the desktops nobody has used for at least this many minutes; V(0) (the default) turns this filter off.
+      - "The same decision as O(fleetops.workspaces.workspaces_stop#module:min_idle_minutes): the user is not connected
+        and C(LastKnownUserConnectionTimestamp) is at least this many minutes old, or the user never connected. A
+        desktop for which AWS returns no connection-status entry does not match (its use is unknown)."
+      - Implies O(include_connection_status=true). The age is measured with the clock of the host that runs the query,
+        when the connection status is read; a clock ahead of AWS's makes desktops look idle for longer by the skew.
+    type: int
+    default: 0
+"""
+
+    # include_tags: the same option, with a different default per plugin type (spec: INFO_ARGUMENT_SPEC / FILTER_ARGUMENT_SPEC).
+    MODULES = r"""
+options:
   include_tags:
     description:
-      - Read the tags of the desktops (C(GetResources), one call per 100 tagged desktops of the region) and
-        return them as C(tags).
+      - Read the tags of the desktops (C(GetResources) of the Resource Groups Tagging API, one call per 100 tagged
+        desktops of the region) and return them as C(tags).
+      - Off by default, so that a plain listing needs no C(tag:GetResources) permission and makes no tagging call.
       - Tags are always read when O(tags) or O(exclude_tags) is set, and then returned too.
+    type: bool
+    default: false
+"""
+
+    PLUGINS = r"""
+options:
+  include_tags:
+    description:
+      - Read the tags of the desktops (C(GetResources) of the Resource Groups Tagging API, one call per 100 tagged
+        desktops of the region) and return them (as the host variable C(workspace_tags) in the inventory).
+      - On by default in the inventory, so that C(keyed_groups), C(groups) and an opt-out tag can use them.
+      - Tags are always read when O(tags) or O(exclude_tags) is set.
     type: bool
     default: true
 """

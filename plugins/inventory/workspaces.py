@@ -17,7 +17,9 @@ description:
   - "Host variables: C(workspace_id), C(region), C(directory_id), C(user_name), C(state), C(running_mode),
     C(bundle_id), C(computer_name), C(ip_address) (V(null) while the desktop has none), C(workspace_properties),
     C(workspace_tags) (a dictionary, when tags are read, see O(include_tags)) and, with O(include_connection_status)
-    or O(connection_states), C(connection_state) and C(last_known_user_connection_timestamp)."
+    or O(connection_states) or O(min_idle_minutes), C(connection_state), C(last_known_user_connection_timestamp) (ISO 8601 UTC)
+    and C(idle_minutes) (whole minutes since then, when the inventory was read; a cached inventory keeps them as read),
+    each V(null) when unknown."
   - "C(workspace_described_at): when the desktop was read, in ISO 8601 UTC (the start of the region's read; a cached
     inventory keeps the time of the read it cached)."
   - The tags are in C(workspace_tags), not C(tags), because C(tags) is a name reserved by Ansible.
@@ -70,6 +72,7 @@ options:
       - name: AWS_SECURITY_TOKEN
 extends_documentation_fragment:
   - fleetops.workspaces.filters
+  - fleetops.workspaces.filters.plugins
   - fleetops.workspaces.concurrency
   - inventory_cache
   - constructed
@@ -146,7 +149,7 @@ HOSTVAR_KEYS = (
     'workspace_id', 'region', 'directory_id', 'user_name', 'state', 'running_mode', 'bundle_id',
     'computer_name', 'ip_address', 'workspace_properties',
 )
-CONNECTION_KEYS = ('connection_state', 'last_known_user_connection_timestamp')
+CONNECTION_KEYS = ('connection_state', 'last_known_user_connection_timestamp', 'idle_minutes')
 
 
 def described_at(now=None):

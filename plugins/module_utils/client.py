@@ -10,6 +10,8 @@ Callers pass clients made with :func:`retry_decorator` (modules: ``module.client
 """
 from __future__ import annotations
 
+import functools
+import time
 from concurrent.futures import FIRST_EXCEPTION
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
@@ -19,7 +21,10 @@ try:
 except ImportError:
     pass  # Handled by AnsibleAWSModule / the inventory plugin
 
+from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
+from ansible_collections.amazon.aws.plugins.module_utils.cloud import BackoffIterator
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 # Documented API limits.
 BATCH_SIZE = 25          # StopWorkspaces, DescribeWorkspaces(WorkspaceIds), DescribeWorkspacesConnectionStatus
@@ -39,9 +44,82 @@ EXTRA_RETRY_CODES = [
 ]
 
 
-def retry_decorator():
-    """The retry policy for every call of this collection (on top of botocore's own retries)."""
-    return AWSRetry.jittered_backoff(retries=10, delay=1, backoff=2.0, max_delay=30, catch_extra_error_codes=EXTRA_RETRY_CODES)
+RETRIES = 10            # attempts per call (AWSRetry counts the first one)
+RETRY_DELAY = 1         # seconds before the first retry, doubled each time (jittered), at most RETRY_MAX_DELAY
+RETRY_MAX_DELAY = 30
+
+# Errors that mean the credentials themselves are no longer accepted: every further call would fail the same way, so a
+# run stops sending at once instead of reporting each remaining batch failed. These are the AWS common errors for an
+# expired or unknown security token (ExpiredToken/ExpiredTokenException, 403), listed for every service.
+CREDENTIAL_ERROR_CODES = frozenset(['ExpiredToken', 'ExpiredTokenException', 'InvalidClientTokenId', 'UnrecognizedClientException'])
+
+
+class DeadlineExceeded(Exception):
+    """The run's overall deadline passed before a call could be sent or retried.
+
+    ``last_error`` is the botocore error of the call's last attempt, or None when the call was not sent at all.
+    """
+
+    def __init__(self, operation, last_error=None):
+        self.operation = operation
+        self.last_error = last_error
+        detail = ' after %s: %s' % error_details(last_error) if last_error is not None else ''
+        super().__init__('the deadline passed before %s could be %s%s' % (operation, 'retried' if last_error is not None else 'sent', detail))
+
+
+class Deadline:
+    """A point in time (``clock()``, monotonic) after which no request is sent and no retry is waited for."""
+
+    def __init__(self, seconds, clock=time.monotonic, start=None):
+        self.seconds = seconds
+        self.clock = clock
+        self.at = (clock() if start is None else start) + seconds
+
+    def remaining(self):
+        return self.at - self.clock()
+
+    def passed(self):
+        return self.remaining() <= 0
+
+
+def is_credentials_error(exception):
+    """True for a botocore error saying the credentials expired or are not (any longer) valid."""
+    return error_details(exception)[0] in CREDENTIAL_ERROR_CODES
+
+
+def retry_decorator(deadline=None, sleep=time.sleep):
+    """The retry policy for every call of this collection (on top of botocore's own retries).
+
+    Without ``deadline``: amazon.aws's ``AWSRetry.jittered_backoff`` (``ThrottlingException`` and gateway errors added).
+    With a :class:`Deadline`: the same policy (AWSRetry's own error classification and backoff iterator), but no call is
+    sent once the deadline has passed and no backoff sleep runs past it: :class:`DeadlineExceeded` is raised instead.
+    AWSRetry's retry loop cannot do that (its sleeps know no deadline), hence this one.
+    """
+    if deadline is None:
+        return AWSRetry.jittered_backoff(retries=RETRIES, delay=RETRY_DELAY, backoff=2.0, max_delay=RETRY_MAX_DELAY,
+                                         catch_extra_error_codes=EXTRA_RETRY_CODES)
+
+    def decorator(function):
+        @functools.wraps(function)
+        def retrying(*args, **kwargs):
+            last_error = None
+            delays = iter(BackoffIterator(delay=RETRY_DELAY, backoff=2.0, max_delay=RETRY_MAX_DELAY, jitter=True))
+            for attempt in range(1, RETRIES + 1):
+                if deadline.passed():
+                    raise DeadlineExceeded(function.__name__, last_error)
+                try:
+                    return function(*args, **kwargs)
+                except botocore.exceptions.ClientError as e:
+                    if attempt == RETRIES or not AWSRetry.found(AWSRetry.status_code_from_exception(e), EXTRA_RETRY_CODES):
+                        raise
+                    last_error = e
+                delay = next(delays)
+                if delay >= deadline.remaining():
+                    raise DeadlineExceeded(function.__name__, last_error)
+                sleep(delay)
+            raise last_error  # not reached: the last attempt returns or raises
+        return retrying
+    return decorator
 
 
 def chunks(items, size=BATCH_SIZE):
@@ -82,7 +160,14 @@ def map_batches(function, batches, concurrency=1):
 
 
 def _paged(call, token_in, token_out, **params):
-    """Yield every page of a NextToken-style API; each page is retried on its own."""
+    """Yield every page of a NextToken-style API; each page is retried on its own.
+
+    Kept instead of botocore's paginators or amazon.aws's ``paginated_query_with_retries``: a paginator's calls cannot
+    carry ``aws_retry=True`` (RetryingBotoClientWrapper never wraps ``get_paginator``), and ``paginated_query_with_retries``
+    retries the whole listing from its first page when one page fails. Here a throttled page 40 of 400 costs one retried
+    call, not 40. A page is followed whenever it carries a token, also when it is empty: DescribeWorkspacesConnectionStatus
+    may answer an empty first page with a NextToken, so "no entry" is only concluded after the last page.
+    """
     while True:
         page = call(aws_retry=True, **params)
         yield page
@@ -139,9 +224,10 @@ def describe_connection_status(client, workspace_ids, concurrency=1):
 
 def workspace_id_from_arn(arn):
     """``arn:aws:workspaces:REGION:ACCOUNT:workspace/ws-abc`` -> ``ws-abc`` (None for other resources)."""
-    resource = arn.split(':', 5)[-1] if arn.count(':') >= 5 else ''
-    kind, dummy, ident = resource.partition('/')
-    return ident if kind == 'workspace' and ident else None
+    parsed = parse_aws_arn(arn or '') or {}
+    if parsed.get('service') != 'workspaces' or parsed.get('resource_type') != 'workspace':
+        return None
+    return parsed.get('resource_id') or None
 
 
 def get_workspace_tags(tagging_client, tag_filters=None):
@@ -158,7 +244,7 @@ def get_workspace_tags(tagging_client, tag_filters=None):
         for mapping in page.get('ResourceTagMappingList', []):
             workspace_id = workspace_id_from_arn(mapping.get('ResourceARN', ''))
             if workspace_id:
-                tags[workspace_id] = {t['Key']: t['Value'] for t in mapping.get('Tags', [])}
+                tags[workspace_id] = boto3_tag_list_to_ansible_dict(mapping.get('Tags', []))
     return tags
 
 
@@ -176,6 +262,9 @@ def stop_workspaces(client, workspace_ids):
 
     A batch whose call fails outright (after retries) does not stop the run: each of its ids is
     reported with the call's error code and message, and the remaining batches are still sent.
+    Except when the credentials are no longer accepted (:func:`is_credentials_error`) or the deadline passed
+    (:class:`DeadlineExceeded`): those are raised, since no further call can succeed; callers that need to know which
+    batches were accepted before that call this one batch at a time.
     Returns [{'WorkspaceId', 'ErrorCode', 'ErrorMessage'}] as AWS's FailedRequests.
     """
     failed = []
@@ -183,6 +272,8 @@ def stop_workspaces(client, workspace_ids):
         try:
             response = client.stop_workspaces(aws_retry=True, StopWorkspaceRequests=[{'WorkspaceId': w} for w in batch])
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            if is_credentials_error(e):
+                raise
             code, message = error_details(e)
             failed.extend({'WorkspaceId': w, 'ErrorCode': code, 'ErrorMessage': message} for w in batch)
             continue

@@ -15,7 +15,9 @@ from ansible_collections.fleetops.workspaces.plugins.module_utils.module import 
 from ansible_collections.fleetops.workspaces.plugins.module_utils.module import aws_module
 from ansible_collections.fleetops.workspaces.plugins.module_utils.module import fail_aws
 
-INFO_ARGUMENT_SPEC = dict(query.FILTER_ARGUMENT_SPEC, **CONCURRENCY_ARGUMENT_SPEC)
+# workspaces_info reads tags only when asked (include_tags, tags or exclude_tags): a plain listing needs no
+# tag:GetResources. The inventory keeps include_tags on (doc fragments fleetops.workspaces.filters.modules / .plugins).
+INFO_ARGUMENT_SPEC = dict(query.FILTER_ARGUMENT_SPEC, include_tags=dict(type='bool', default=False), **CONCURRENCY_ARGUMENT_SPEC)
 
 
 def run_info_module():

@@ -4,6 +4,8 @@
 """Argument specs and the short main() bodies of the collection's modules."""
 from __future__ import annotations
 
+import time
+
 try:
     import botocore
 except ImportError:
@@ -45,13 +47,18 @@ CONCURRENCY_ARGUMENT_SPEC = dict(
     concurrent_reads=dict(type='int', default=ws_client.DEFAULT_CONCURRENT_READS),
 )
 
+# Seconds the whole workspaces_stop run may take, retries and the wait included (documented in workspaces_stop).
+DEFAULT_TIMEOUT = 1800
+
 STOP_ARGUMENT_SPEC = dict(
     workspace_ids=dict(type='list', elements='str'),
     workspaces=dict(type='list', elements='dict'),
     return_workspaces=dict(type='bool', default=True),
     wait=dict(type='bool', default=True),
     wait_timeout=dict(type='int', default=600),
-    skip_connected=dict(type='bool', default=False),
+    timeout=dict(type='int', default=DEFAULT_TIMEOUT),
+    skip_connected=dict(type='bool', default=True),
+    min_idle_minutes=dict(type='int', default=0),
     ignore_missing=dict(type='bool', default=False),
 )
 STOP_ARGUMENT_SPEC.update(CONCURRENCY_ARGUMENT_SPEC)
@@ -78,10 +85,24 @@ def fail_aws(module, exception, msg):
     """fail_json_aws, with what to do when the problem is missing credentials."""
     if isinstance(exception, botocore.exceptions.NoCredentialsError):
         module.fail_json(msg='%s: %s. %s.' % (msg, exception, NO_CREDENTIALS_HINT))
+    if ws_client.is_credentials_error(exception):
+        msg += ': AWS no longer accepts the credentials (they have expired or been revoked); run again with fresh credentials'
     module.fail_json_aws(exception, msg=msg)
 
 
+def validate_min_idle_minutes(min_idle_minutes, skip_connected):
+    """Error messages (a list) for min_idle_minutes, which implies the connection check of skip_connected."""
+    if min_idle_minutes < 0:
+        return ['min_idle_minutes must be 0 (off) or a positive number of minutes, got %s' % min_idle_minutes]
+    if min_idle_minutes and skip_connected is False:
+        return ['min_idle_minutes=%s needs the connection check, but skip_connected is false: a desktop idle that long has '
+                'no connected user, so remove skip_connected=false (or set min_idle_minutes=0 to stop connected users too)'
+                % min_idle_minutes]
+    return []
+
+
 def run_stop_module():
+    started = time.monotonic()  # the run's timeout counts from the start of the module
     module = aws_module(STOP_ARGUMENT_SPEC, supports_check_mode=True, mutually_exclusive=[('workspace_ids', 'workspaces')],
                         required_one_of=[('workspace_ids', 'workspaces')])
     params = module.params
@@ -94,20 +115,28 @@ def run_stop_module():
         workspace_ids, errors = validate_workspace_ids(params['workspace_ids'])
     if params['wait_timeout'] <= 0:
         errors.append('wait_timeout must be a positive number of seconds, got %s' % params['wait_timeout'])
+    if params['timeout'] <= 0:
+        errors.append('timeout must be a positive number of seconds (the longest the whole run may take), got %s' % params['timeout'])
     errors.extend(ws_client.validate_concurrent_reads(params['concurrent_reads']))
+    errors.extend(validate_min_idle_minutes(params['min_idle_minutes'], params['skip_connected']))
     if errors:
         module.fail_json(msg='Invalid parameters, nothing was stopped: ' + '; '.join(errors))
 
+    deadline = ws_client.Deadline(params['timeout'], start=started)
     run = StopRun(
         None, wait=params['wait'], wait_timeout=params['wait_timeout'],
         skip_connected=params['skip_connected'], check_mode=module.check_mode, concurrent_reads=params['concurrent_reads'],
+        min_idle_minutes=params['min_idle_minutes'], region=module.region, diff=module._diff, run_deadline=deadline,
     )
     if workspace_ids:
-        run.client = module.client('workspaces', retry_decorator=ws_client.retry_decorator())
+        run.client = module.client('workspaces', retry_decorator=ws_client.retry_decorator(deadline=deadline))
     try:
         result = run.run(workspace_ids, ignore_missing=params['ignore_missing'], described=described)
     except MissingWorkspacesError as e:
         module.fail_json(msg=ws_results.missing_message(e.missing, module.region), **e.result)
+    except ws_client.DeadlineExceeded as e:  # only while reading the desktops, before any stop request
+        module.fail_json(msg='The run timeout of %s seconds passed while reading the desktops (%s); nothing was stopped. '
+                             'Run again, or raise timeout.' % (params['timeout'], e), **run.result())
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         partial = run.result()
         if partial['stopped']:
@@ -118,6 +147,9 @@ def run_stop_module():
         result.pop('workspaces')
     for warning in ws_results.skip_warnings(result['skipped_workspaces']):
         warn(module, warning)
+    if run.aborted:
+        kind, exception = run.aborted
+        module.fail_json(msg=ws_results.aborted_message(result, kind, exception, params['timeout']), **result)
     if result['failed_workspaces']:
         module.fail_json(msg=ws_results.failure_message(result), **result)
     module.exit_json(**result)

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Pure planning for stopping WorkSpaces: what to stop, what is already stopped, what to skip and why.
 
-Plain functions over snake_case desktop dicts (as returned by ``camel_dict_to_snake_dict`` of
+Plain functions over snake_case desktop dicts (as returned by ``query.to_desktop`` of
 DescribeWorkspaces output). No AWS, no Ansible, no I/O: unit-tested directly.
 
 State table (StopWorkspaces reference and observed behaviour):
@@ -21,6 +21,7 @@ ADMIN_MAINTENANCE, SUSPENDED, TERMINATING, TERMINATED                 skip      
 """
 from __future__ import annotations
 
+import datetime
 import re
 
 WORKSPACE_ID_PATTERN = r'^ws-[0-9a-z]{8,63}$'
@@ -149,20 +150,114 @@ def make_plan(requested_ids, desktops, wait=True):
     return plan
 
 
-def split_connected(candidate_ids, desktops_by_id, connection_status):
+# --- the user's connection (pure) ----------------------------------------------------------------------------
+CONNECTED = 'CONNECTED'
+CONNECTION_UNKNOWN_REASON = ('connection status unknown: AWS returned no connection-status entry for it '
+                             '(for example just launched), so min_idle_minutes cannot be checked; not stopped (fail-safe)')
+CONNECTED_REASON = 'a user is connected (ConnectionState CONNECTED)'
+
+
+def utc_now():
+    """The controller's clock, timezone-aware UTC: the default ``now`` of everything here that compares timestamps."""
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def parse_timestamp(value):
+    """An aware datetime from a datetime (naive means UTC) or an ISO 8601 string; None stays None."""
+    if value is None or value == '':
+        return None
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value[:-1] + '+00:00' if value.endswith('Z') else value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.timezone.utc)
+    return value
+
+
+def iso_utc(value):
+    """ISO 8601 in UTC (``2026-12-02T05:20:00+00:00``) of a timestamp (datetime or string); None stays None."""
+    value = parse_timestamp(value)
+    return None if value is None else value.astimezone(datetime.timezone.utc).isoformat()
+
+
+def minutes_since(timestamp, now):
+    """Whole minutes (rounded down) from ``timestamp`` to ``now``; None when there is no timestamp.
+
+    A timestamp ahead of ``now`` (the controller's clock behind AWS's) counts as 0 minutes, never negative.
+    """
+    timestamp = parse_timestamp(timestamp)
+    if timestamp is None:
+        return None
+    return max(0, int((parse_timestamp(now) - timestamp).total_seconds() // 60))
+
+
+def used_within(timestamp, now, minutes):
+    """True when the user last connected less than ``minutes`` before ``now`` (False when never connected).
+
+    The one comparison of connection age: ``min_idle_minutes=N`` stops a desktop only when it is *not* used within N
+    minutes; a "used within N days" check is the same call with ``minutes=N * 1440``. Exactly N minutes ago is not
+    within N minutes. A timestamp ahead of ``now`` (clock skew) is within any positive window.
+    """
+    timestamp = parse_timestamp(timestamp)
+    if timestamp is None:
+        return False
+    return parse_timestamp(now) - timestamp < datetime.timedelta(minutes=minutes)
+
+
+def connection_facts(entry, now):
+    """What a DescribeWorkspacesConnectionStatus entry (any key case; None: no entry) tells about a desktop.
+
+    ``connection_state``, ``last_known_user_connection_timestamp`` (ISO 8601 UTC) and ``idle_minutes`` (whole minutes
+    since then, by ``now``); each None when unknown (no entry, or never connected).
+    """
+    entry = entry or {}
+    state = entry.get('ConnectionState', entry.get('connection_state'))
+    stamp = entry.get('LastKnownUserConnectionTimestamp', entry.get('last_known_user_connection_timestamp'))
+    return {
+        'connection_state': state,
+        'last_known_user_connection_timestamp': iso_utc(stamp),
+        'idle_minutes': minutes_since(stamp, now),
+    }
+
+
+def connection_decision(entry, now, min_idle_minutes=0):
+    """``(stop, reason)`` for a stop candidate from its connection-status ``entry`` (None: AWS returned none).
+
+    * a CONNECTED user: never stopped;
+    * ``min_idle_minutes`` 0 (only skip_connected): anything else is stopped, also no entry at all;
+    * ``min_idle_minutes`` N > 0: no entry is not stopped (fail-safe, "connection status unknown"); a user who last
+      connected less than N minutes ago is not stopped; never connected (no timestamp) is idle and stopped.
+    """
+    if entry is not None and entry.get('ConnectionState', entry.get('connection_state')) == CONNECTED:
+        return False, CONNECTED_REASON
+    if not min_idle_minutes:
+        return True, None
+    if entry is None:
+        return False, CONNECTION_UNKNOWN_REASON
+    facts = connection_facts(entry, now)
+    if used_within(facts['last_known_user_connection_timestamp'], now, min_idle_minutes):
+        return False, ('idle for less than min_idle_minutes=%d: idle %d minutes, the user last connected at %s'
+                       % (min_idle_minutes, facts['idle_minutes'], facts['last_known_user_connection_timestamp']))
+    return True, None
+
+
+def split_connected(candidate_ids, desktops_by_id, connection_status, min_idle_minutes=0, now=None):
     """Split stop candidates by the user's connection: ``(still_to_stop, skipped_entries)``.
 
-    ``connection_status`` maps id -> DescribeWorkspacesConnectionStatus entry (any key case). Only a
-    CONNECTED user blocks the stop; DISCONNECTED, UNKNOWN and no entry at all do not.
+    ``connection_status`` maps id -> DescribeWorkspacesConnectionStatus entry (any key case); an id it lacks has no
+    entry. The decision per desktop is :func:`connection_decision`; skipped entries also carry the desktop's
+    :func:`connection_facts`. ``now`` defaults to the controller's clock.
     """
+    now = now or utc_now()
     keep, skipped = [], []
     for workspace_id in candidate_ids:
-        entry = connection_status.get(workspace_id) or {}
-        state = entry.get('ConnectionState', entry.get('connection_state'))
-        if state == 'CONNECTED':
-            skipped.append(skipped_entry(desktops_by_id.get(workspace_id, {'workspace_id': workspace_id}), 'a user is connected (ConnectionState CONNECTED)'))
-        else:
+        entry = connection_status.get(workspace_id)
+        stop, reason = connection_decision(entry, now, min_idle_minutes)
+        if stop:
             keep.append(workspace_id)
+            continue
+        skip = skipped_entry(desktops_by_id.get(workspace_id, {'workspace_id': workspace_id}), reason)
+        skip.update(connection_facts(entry, now))
+        skipped.append(skip)
     return keep, skipped
 
 

@@ -15,8 +15,8 @@ Which calls are made (all through :mod:`client`, so batched, paginated and retri
   call) reads them, region-wide, narrowed server-side by ``tags`` when given. With a ``tags`` filter it runs
   first and its ids replace the selector when describing them by id can cost no more calls than the selector
   (⌈k/25⌉ <= the selector's minimum); without one it runs last, and only if a desktop is left to tag.
-* ``DescribeWorkspacesConnectionStatus`` only when connection status is asked for, ⌈M/25⌉ calls for the
-  M desktops left after every other filter.
+* ``DescribeWorkspacesConnectionStatus`` only when connection status is asked for (also by ``connection_states``
+  and ``min_idle_minutes``), ⌈M/25⌉ calls for the M desktops left after every other filter.
 
 Everything else here is a plain function over plain dicts, unit-tested without AWS.
 """
@@ -27,6 +27,9 @@ import re
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import boto3_resource_to_ansible_dict
 
 from ansible_collections.fleetops.workspaces.plugins.module_utils import client as ws_client
+from ansible_collections.fleetops.workspaces.plugins.module_utils.plan import connection_decision
+from ansible_collections.fleetops.workspaces.plugins.module_utils.plan import connection_facts
+from ansible_collections.fleetops.workspaces.plugins.module_utils.plan import utc_now
 from ansible_collections.fleetops.workspaces.plugins.module_utils.plan import validate_workspace_ids
 
 # Enumerations of the WorkSpaces API (botocore service model).
@@ -55,6 +58,7 @@ FILTER_ARGUMENT_SPEC = dict(
     running_modes=dict(type='list', elements='str', choices=list(RUNNING_MODES)),
     connection_states=dict(type='list', elements='str', choices=list(CONNECTION_STATES)),
     include_connection_status=dict(type='bool', default=False),
+    min_idle_minutes=dict(type='int', default=0),
     include_tags=dict(type='bool', default=True),
 )
 LIST_FILTERS = ('workspace_ids', 'directory_ids', 'states', 'running_modes', 'connection_states')
@@ -147,7 +151,13 @@ def normalize_filters(params):
     filters['tags'] = _normalize_tags('tags', params.get('tags'), errors) or None
     filters['exclude_tags'] = _normalize_tags('exclude_tags', params.get('exclude_tags'), errors) or None
     filters['include_tags'] = bool(params.get('include_tags', True))
-    filters['include_connection_status'] = bool(params.get('include_connection_status')) or filters['connection_states'] is not None
+    min_idle = params.get('min_idle_minutes') or 0
+    if isinstance(min_idle, bool) or not isinstance(min_idle, int) or min_idle < 0:
+        errors.append('min_idle_minutes must be a whole number of minutes, 0 (off) or more, got %r' % (min_idle,))
+        min_idle = 0
+    filters['min_idle_minutes'] = min_idle
+    filters['include_connection_status'] = (bool(params.get('include_connection_status')) or filters['connection_states'] is not None
+                                            or min_idle > 0)
     return filters, errors
 
 
@@ -210,6 +220,19 @@ def matches_connection(desktop, connection_states):
     return (desktop.get('connection_state') or 'UNKNOWN') in connection_states
 
 
+def matches_idle(desktop, min_idle_minutes, now):
+    """``min_idle_minutes`` filter, from the connection status read with the desktop: the same decision as
+    M(workspaces_stop) makes (:func:`plan.connection_decision`: no connected user, last connection at least that old;
+    no connection-status entry at all does not match). 0 matches every desktop."""
+    if not min_idle_minutes:
+        return True
+    if desktop.get('connection_state') is None:
+        return False
+    entry = {'ConnectionState': desktop['connection_state'],
+             'LastKnownUserConnectionTimestamp': desktop.get('last_known_user_connection_timestamp')}
+    return connection_decision(entry, now, min_idle_minutes)[0]
+
+
 def describe_calls(count):
     """DescribeWorkspaces (or ConnectionStatus) calls for ``count`` ids: ⌈count/25⌉."""
     return -(-count // ws_client.BATCH_SIZE)
@@ -243,10 +266,6 @@ def choose_selector(filters, candidate_ids=None, from_tags=False):
 
 
 # --- desktop dicts (pure) -----------------------------------------------------------------------------------
-def _iso(value):
-    return value.isoformat() if hasattr(value, 'isoformat') else value
-
-
 def to_desktop(workspace, region):
     """DescribeWorkspaces entry -> snake_case dict with ``region`` and ``running_mode`` (timestamps as ISO strings)."""
     desktop = boto3_resource_to_ansible_dict(workspace, transform_tags=False, force_tags=False)
@@ -255,11 +274,10 @@ def to_desktop(workspace, region):
     return desktop
 
 
-def add_connection_status(desktop, entry):
-    """Copy ``connection_state`` and ``last_known_user_connection_timestamp`` (None when AWS has no entry)."""
-    entry = entry or {}
-    desktop['connection_state'] = entry.get('ConnectionState')
-    desktop['last_known_user_connection_timestamp'] = _iso(entry.get('LastKnownUserConnectionTimestamp'))
+def add_connection_status(desktop, entry, now=None):
+    """Add ``connection_state``, ``last_known_user_connection_timestamp`` (ISO 8601 UTC) and ``idle_minutes`` (by
+    ``now``, the controller's clock by default): :func:`plan.connection_facts`, each None when unknown."""
+    desktop.update(connection_facts(entry, now or utc_now()))
     return desktop
 
 
@@ -275,11 +293,12 @@ def _describe(workspaces_client, selector, filters, concurrency):
     return ws_client.describe_workspaces(workspaces_client)
 
 
-def find_workspaces(workspaces_client, tagging_client, region, filters, concurrency=1):
+def find_workspaces(workspaces_client, tagging_client, region, filters, concurrency=1, now=utc_now):
     """Return the desktops of one region matching ``filters`` (from :func:`normalize_filters`), sorted by id.
 
     Both clients must be retry-wrapped (``retry_decorator``); ``tagging_client`` is only used when tags are
-    needed. ``concurrency``: WorkSpaces read requests in flight at once (batches of ids, directories).
+    needed. ``concurrency``: WorkSpaces read requests in flight at once (batches of ids, directories). ``now``: the
+    clock that ``idle_minutes`` and ``min_idle_minutes`` are measured with (read once, after the connection check).
     botocore errors propagate to the caller.
     """
     if matches_nothing(filters):
@@ -314,9 +333,11 @@ def find_workspaces(workspaces_client, tagging_client, region, filters, concurre
 
     if matching and filters['include_connection_status']:
         status = ws_client.describe_connection_status(workspaces_client, [d['workspace_id'] for d in matching], concurrency)
+        checked_at = now()
         for desktop in matching:
-            add_connection_status(desktop, status.get(desktop['workspace_id']))
-        matching = [d for d in matching if matches_connection(d, filters['connection_states'])]
+            add_connection_status(desktop, status.get(desktop['workspace_id']), checked_at)
+        matching = [d for d in matching if matches_connection(d, filters['connection_states'])
+                    and matches_idle(d, filters.get('min_idle_minutes'), checked_at)]
     return matching
 
 

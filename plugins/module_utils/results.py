@@ -8,6 +8,7 @@ msg, rc, results, invocation): a non-empty ``skipped`` list would make Ansible m
 """
 from __future__ import annotations
 
+from ansible_collections.fleetops.workspaces.plugins.module_utils.client import error_details
 from ansible_collections.fleetops.workspaces.plugins.module_utils.plan import running_mode
 
 MAX_IDS_IN_MESSAGE = 10
@@ -22,11 +23,14 @@ def _unique(ids):
     return [i for i in ids if not (i in seen or seen.add(i))]
 
 
-def build_result(requested, desktops, before, stopped, already_stopped, skipped, missing, failed, accepted=(), check_mode=False, wait=True):
+def build_result(requested, desktops, before, stopped, already_stopped, skipped, missing, failed, accepted=(), check_mode=False, wait=True,
+                 diff=False, not_attempted=()):
     """Assemble the module result; every requested id appears in exactly one outcome list.
 
     ``accepted`` are the ids whose stop AWS accepted (some may have failed later, while waited for);
-    ``changed`` is true when there is one, or in check mode when a stop would be requested.
+    ``changed`` is true when there is one, or in check mode when a stop would be requested. ``diff`` (the module's
+    ``_diff``, that is ``--diff``) adds the ``diff`` key, as amazon.aws modules do; it is not built otherwise.
+    ``not_attempted``: ids never sent because the run ended early (its timeout passed, or the credentials were rejected).
     """
     stopped = _unique(stopped)
     failed_ids = {f['workspace_id'] for f in failed}
@@ -38,6 +42,7 @@ def build_result(requested, desktops, before, stopped, already_stopped, skipped,
         'skipped_workspaces': skipped,
         'missing': list(missing),
         'failed_workspaces': failed,
+        'not_attempted': _unique(not_attempted),
         'workspaces': [desktops[w] for w in requested if w in desktops],
         'summary': {
             'requested': len(requested),
@@ -46,9 +51,11 @@ def build_result(requested, desktops, before, stopped, already_stopped, skipped,
             'skipped': len(skipped),
             'missing': len(missing),
             'failed': len(failed),
+            'not_attempted': len(_unique(not_attempted)),
         },
     }
-    result['diff'] = build_diff(desktops, before, _unique(list(stopped) + list(accepted)), check_mode, wait)
+    if diff:
+        result['diff'] = build_diff(desktops, before, _unique(list(stopped) + list(accepted)), check_mode, wait)
     return result
 
 
@@ -84,6 +91,26 @@ def failure_message(result):
     return '%d of %d WorkSpaces failed to stop: %s%s' % (len(failed), result['summary']['requested'], '; '.join(shown), more)
 
 
+def aborted_message(result, kind, exception, timeout=None):
+    """Why the run ended before every desktop was attempted, and where each desktop stands."""
+    code, message = error_details(exception)
+    if kind == 'credentials':
+        why = ('AWS no longer accepts the credentials (%s: %s): they have expired or been revoked, so the module stopped sending'
+               % (code, message))
+        todo = 'Run again with fresh credentials (for example a new session token) to stop the rest.'
+    else:
+        why = 'The run timeout of %s seconds passed (%s), so the module stopped sending' % (timeout, message)
+        todo = 'Run again (a second run stops the rest and skips what is stopped), or raise timeout.'
+    stopped = result['stopped']
+    parts = ['%s. AWS accepted the stop of %d WorkSpaces (stopped%s)' % (why, len(stopped), ': ' + _id_list(stopped) if stopped else '')]
+    if result['not_attempted']:
+        parts.append('%d were not attempted (not_attempted): %s' % (len(result['not_attempted']), _id_list(result['not_attempted'])))
+    if result['failed_workspaces']:
+        failed_ids = [f['workspace_id'] for f in result['failed_workspaces']]
+        parts.append('%d failed (failed_workspaces): %s' % (len(failed_ids), _id_list(failed_ids)))
+    return '; '.join(parts) + '. ' + todo
+
+
 def missing_message(missing, region=None):
     where = ' in region %s' % region if region else ''
     return ('%d requested WorkSpaces do not exist%s: %s. Nothing was stopped. Check the ids and the region, '
@@ -91,8 +118,12 @@ def missing_message(missing, region=None):
 
 
 def skip_warnings(skipped):
-    """One warning per distinct reason (not one per desktop: a fleet can have thousands)."""
+    """One warning per distinct reason (not one per desktop: a fleet can have thousands).
+
+    A reason's details after its first ``': '`` (such as one desktop's idle minutes and last connection) do not make
+    it distinct: ``idle for less than min_idle_minutes=60: idle 12 minutes, ...`` is grouped under its first part.
+    """
     by_reason = {}
     for entry in skipped:
-        by_reason.setdefault(entry['reason'], []).append(entry['workspace_id'])
+        by_reason.setdefault(entry['reason'].split(': ', 1)[0], []).append(entry['workspace_id'])
     return ['%d WorkSpaces skipped, %s: %s' % (len(ids), reason, _id_list(ids)) for reason, ids in by_reason.items()]

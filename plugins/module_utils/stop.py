@@ -16,11 +16,10 @@ try:
 except ImportError:
     pass  # Handled by AnsibleAWSModule
 
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-
 from ansible_collections.fleetops.workspaces.plugins.module_utils import client as ws_client
 from ansible_collections.fleetops.workspaces.plugins.module_utils import plan as ws_plan
 from ansible_collections.fleetops.workspaces.plugins.module_utils import results as ws_results
+from ansible_collections.fleetops.workspaces.plugins.module_utils.query import to_desktop
 from ansible_collections.fleetops.workspaces.plugins.module_utils.wait import poll
 
 
@@ -33,16 +32,26 @@ class MissingWorkspacesError(Exception):
         self.result = result
 
 
-def snake(desktop):
-    return camel_dict_to_snake_dict(desktop)
+CONNECTION_KEYS = ('connection_state', 'last_known_user_connection_timestamp', 'idle_minutes')
 
 
 class StopRun:
     """Stop a list of desktops in one region. ``client`` is a retry-wrapped WorkSpaces client."""
 
-    def __init__(self, client, wait=True, wait_timeout=600, skip_connected=False, check_mode=False,
-                 sleep=time.sleep, clock=time.monotonic, concurrent_reads=1):
+    def __init__(self, client, wait=True, wait_timeout=600, skip_connected=True, check_mode=False,
+                 sleep=time.sleep, clock=time.monotonic, concurrent_reads=1, min_idle_minutes=0, now=ws_plan.utc_now, region=None, diff=False,
+                 run_deadline=None):
         self.client = client
+        # The whole run's deadline (client.Deadline on the same clock, or None): the client's retry decorator sends nothing
+        # past it; the wait ends at it too. When it passes, or the credentials are rejected, the run stops sending
+        # (self.aborted) and the desktops not yet sent are listed in not_attempted.
+        self.run_deadline = run_deadline
+        self.aborted = None  # (kind, exception): 'deadline' or 'credentials'
+        self.not_attempted = []
+        self.region = region
+        self.diff = diff     # build the result's diff (--diff)
+        self.min_idle_minutes = min_idle_minutes  # > 0: stop only desktops idle that long (implies the connection check)
+        self.now = now       # wall clock compared with AWS's connection timestamps (clock: monotonic, for deadlines)
         self.concurrent_reads = concurrent_reads  # DescribeWorkspaces in flight at once (reads and polls; never the stops)
         self.wait = wait
         self.wait_timeout = wait_timeout
@@ -67,10 +76,11 @@ class StopRun:
     def describe(self, ids):
         found = {}
         for raw in ws_client.describe_workspaces_by_ids(self.client, ids, self.concurrent_reads):
-            desktop = snake(raw)
-            previous = self.desktops.get(desktop['workspace_id'])
-            if previous and 'connection_state' in previous:
-                desktop['connection_state'] = previous['connection_state']
+            desktop = to_desktop(raw, self.region)
+            previous = self.desktops.get(desktop['workspace_id']) or {}
+            for key in CONNECTION_KEYS:
+                if key in previous:
+                    desktop[key] = previous[key]
             self.desktops[desktop['workspace_id']] = desktop
             found[desktop['workspace_id']] = desktop
         return found
@@ -79,9 +89,13 @@ class StopRun:
         """describe() for the polling phase: None (and the error noted) instead of an exception."""
         try:
             return self.describe(ids)
+        except ws_client.DeadlineExceeded:
+            pass  # the run's deadline ends the wait like wait_timeout: what is still pending timed out (WaitTimeout)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
             self._poll_error = ws_client.error_details(e)
-            return None
+            if ws_client.is_credentials_error(e):
+                self.aborted = self.aborted or ('credentials', e)
+        return None
 
     # -- the run -----------------------------------------------------------------------------------
     def run(self, workspace_ids, ignore_missing=False, described=None):
@@ -106,23 +120,50 @@ class StopRun:
                 self.confirm[workspace_id] = {'initial': ws_plan.STOPPING, 'seen_stopping': True}
 
         self.deadline = self.clock() + self.wait_timeout
+        if self.run_deadline is not None:
+            self.deadline = min(self.deadline, self.run_deadline.at)
         self._stop(plan['stop'])
         if plan['settle']:
-            self._settle(plan['settle'])
-        if self.wait and not self.check_mode and self.confirm:
+            if self.aborted:
+                self.not_attempted.extend(plan['settle'])
+            else:
+                self._settle(plan['settle'])
+        if self.wait and not self.check_mode and self.confirm and not self.aborted:
             self._confirm()
         return self.result()
 
     def _stop(self, candidates):
+        """Check (if asked) and stop ``candidates`` batch by batch; stop sending when the run must end (see _abort)."""
         if not candidates:
             return
-        if not self.skip_connected:
-            self._send_stops(candidates)
+        try:
+            self._stop_batches(candidates)
+        except ws_client.DeadlineExceeded as e:
+            self._abort(candidates, 'deadline', e)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            if not ws_client.is_credentials_error(e):
+                raise
+            self._abort(candidates, 'credentials', e)
+
+    def _abort(self, candidates, kind, exception):
+        """The run's deadline passed, or AWS no longer accepts the credentials: no further request can be sent. Every
+        candidate that has no outcome yet was not attempted; the stops AWS accepted stay reported as stopped (not waited for)."""
+        self.aborted = self.aborted or (kind, exception)
+        done = set(self.stopped) | set(self.accepted) | set(self.already_stopped) | set(self.not_attempted)
+        done.update(s['workspace_id'] for s in self.skipped)
+        done.update(f['workspace_id'] for f in self.failed)
+        self.not_attempted.extend(w for w in candidates if w not in done)
+
+    def _stop_batches(self, candidates):
+        if not (self.skip_connected or self.min_idle_minutes):
+            for batch in ws_client.chunks(candidates):
+                self._send_stops(batch)
             return
-        # The users' connections are checked 25 at a time, right before the stop requests: the desktops a check
-        # cleared go out in the next StopWorkspaces call of 25, so a user can only connect unnoticed during about one
-        # call, and the calls stay at the minimum (⌈k/25⌉ checks, ⌈stopped/25⌉ stops). With concurrent reads, the check
-        # of the next batch is in flight while a stop request is (never two stop requests at once).
+        # The users' connections (and, with min_idle_minutes, how long ago they last connected) are checked 25 at a
+        # time, right before the stop requests: the desktops a check cleared go out in the next StopWorkspaces call of
+        # 25, so a user can only connect unnoticed during about one call, and the calls stay at the minimum (⌈k/25⌉
+        # checks, ⌈stopped/25⌉ stops). With concurrent reads, the check of the next batch is in flight while a stop
+        # request is (never two stop requests at once).
         ready = []
         checks = ws_client.chunks(candidates)
         pipeline = ThreadPoolExecutor(max_workers=1) if self.concurrent_reads > 1 and len(checks) > 1 else None
@@ -153,10 +194,23 @@ class StopRun:
             return e
 
     def _send_stops(self, ids):
+        """One StopWorkspaces call (at most 25 ids)."""
         if self.check_mode:
             self.stopped.extend(ids)
             return
-        failed_requests = ws_client.stop_workspaces(self.client, ids)
+        try:
+            failed_requests = ws_client.stop_workspaces(self.client, ids)
+        except ws_client.DeadlineExceeded as e:
+            if e.last_error is not None:  # sent, failed with a transient error, no time left to retry: not accepted
+                code, message = ws_client.error_details(e.last_error)
+                self.failed.extend(ws_results.failure(
+                    w, code, 'the stop request failed and the run timeout passed before it could be retried, so AWS did not '
+                    'accept it: %s' % message, self.desktops.get(w, {}).get('state')) for w in ids)
+            raise
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            code, message = ws_client.error_details(e)  # credentials rejected (stop_workspaces raises nothing else)
+            self.failed.extend(ws_results.failure(w, code, message, self.desktops.get(w, {}).get('state')) for w in ids)
+            raise
         failed_ids = [f['WorkspaceId'] for f in failed_requests]
         for workspace_id in ids:
             if workspace_id not in failed_ids:
@@ -168,16 +222,20 @@ class StopRun:
             self._recheck(failed_requests, failed_ids)
 
     def _drop_connected(self, candidates, status):
-        """Skip the CONNECTED desktops of a batch, from its connection check (``status``, or the exception it raised)."""
+        """Skip the desktops of a batch that :func:`plan.split_connected` keeps running (a connected user; with
+        min_idle_minutes also a recent connection or no connection-status entry), from the batch's connection check
+        (``status``, or the exception it raised). Every candidate checked gets its connection facts."""
         if isinstance(status, Exception):
+            if ws_client.is_credentials_error(status):
+                raise status
             code, message = ws_client.error_details(status)
             self.failed.extend(ws_results.failure(w, code, 'could not check the user connection, so the desktop was not stopped: %s' % message,
                                                   self.desktops.get(w, {}).get('state')) for w in candidates)
             return []
+        now = self.now()  # one reading per batch, right after its check
         for workspace_id in candidates:
-            entry = status.get(workspace_id)
-            self.desktops[workspace_id]['connection_state'] = entry.get('ConnectionState') if entry else None
-        keep, skipped = ws_plan.split_connected(candidates, self.desktops, status)
+            self.desktops[workspace_id].update(ws_plan.connection_facts(status.get(workspace_id), now))
+        keep, skipped = ws_plan.split_connected(candidates, self.desktops, status, self.min_idle_minutes, now)
         self.skipped.extend(skipped)
         return keep
 
@@ -185,8 +243,8 @@ class StopRun:
         """Re-describe the ids StopWorkspaces refused: STOPPING/STOPPED now means someone else stopped them."""
         try:
             current = self.describe(failed_ids)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):
-            current = {}
+        except (ws_client.DeadlineExceeded, botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):
+            current = {}  # not re-read: reported as failed with AWS's refusal (and the run ends if that was the reason)
         now_stopping, now_stopped, failures = ws_plan.recheck_failures(failed_requests, current)
         self.already_stopped.extend(now_stopping + now_stopped)
         self.failed.extend(failures)
@@ -197,9 +255,12 @@ class StopRun:
     def _poll(self, ids, progress, timeout_message, error_prefix):
         """Poll ``ids`` until the deadline; each one still pending becomes a failure: ``WaitTimeout`` with
         ``timeout_message % state``, or the code and message of the describe call that failed for good.
-        Returns ``(done, failed)`` of :func:`wait.poll`."""
+        Returns ``(done, failed, unresolved)``: ``done`` and ``failed`` of :func:`wait.poll`, and the ids still pending when
+        the run was aborted (deadline or credentials; they are not reported as failures here)."""
         self._poll_error = None
         done, failed, pending, dummy = poll(self._safe_describe, ids, progress, self.deadline, sleep=self.sleep, clock=self.clock)
+        if self.aborted:
+            return done, failed, list(pending)  # the caller decides: not attempted (settle) or accepted, not confirmed
         for workspace_id, desktop in pending.items():
             state = (desktop or self.desktops.get(workspace_id, {})).get('state')
             if self._poll_error:
@@ -207,7 +268,13 @@ class StopRun:
                 self.failed.append(ws_results.failure(workspace_id, code, '%s: %s' % (error_prefix, message), state))
             else:
                 self.failed.append(ws_results.failure(workspace_id, 'WaitTimeout', timeout_message % state, state))
-        return done, failed
+        return done, failed, []
+
+    def _wait_limit(self):
+        """What ended a wait that timed out: wait_timeout, or the run's timeout when that came first."""
+        if self.run_deadline is not None and self.run_deadline.at <= self.deadline:
+            return 'the run timeout=%s seconds' % self.run_deadline.seconds
+        return 'wait_timeout=%s seconds' % self.wait_timeout
 
     def _settle(self, ids):
         """Desktops in a transitional state: wait until they settle, then plan and stop them."""
@@ -217,8 +284,11 @@ class StopRun:
                 reason = 'state %s is transitional: a real run waits for it to settle, then plans it again (check mode does not wait)' % desktop.get('state')
                 self.skipped.append(ws_plan.skipped_entry(desktop, reason))
             return
-        timeout = 'still in transitional state %%s after wait_timeout=%s seconds; it was not stopped' % self.wait_timeout
-        done, dummy = self._poll(ids, lambda w, d: ws_plan.settle_progress(d), timeout, 'could not see it settle, so it was not stopped')
+        timeout = 'still in transitional state %%s after %s; it was not stopped' % self._wait_limit()
+        done, dummy, unresolved = self._poll(ids, lambda w, d: ws_plan.settle_progress(d), timeout, 'could not see it settle, so it was not stopped')
+        if self.aborted:
+            self.not_attempted.extend(w for w in ids if w in done or w in unresolved)
+            return
         settled = [w for w in ids if w in done and done[w] is not None]
         vanished = [w for w in ids if w in done and done[w] is None]
         self.failed.extend(ws_results.failure(w, 'WorkspaceNotFound', 'the desktop disappeared while it was waited for', None) for w in vanished)
@@ -237,8 +307,8 @@ class StopRun:
                 track['seen_stopping'] = True
             return ws_plan.stop_progress(desktop, track['initial'], track['seen_stopping'])
 
-        timeout = 'did not reach STOPPED within wait_timeout=%s seconds (last state %%s)' % self.wait_timeout
-        dummy, failed = self._poll(list(self.confirm), progress, timeout, 'could not confirm the stop')
+        timeout = 'did not reach STOPPED within %s (last state %%s)' % self._wait_limit()
+        dummy, failed, dummy_unconfirmed = self._poll(list(self.confirm), progress, timeout, 'could not confirm the stop')
         for workspace_id, desktop in failed.items():
             if desktop is None:
                 self.failed.append(ws_results.failure(workspace_id, 'WorkspaceNotFound', 'the desktop disappeared after the stop request', None))
@@ -254,5 +324,5 @@ class StopRun:
         return ws_results.build_result(
             requested=self.requested, desktops=self.desktops, before=self.before, stopped=self.stopped,
             already_stopped=self.already_stopped, skipped=self.skipped, missing=self.missing, failed=self.failed,
-            accepted=self.accepted, check_mode=self.check_mode, wait=self.wait,
+            accepted=self.accepted, check_mode=self.check_mode, wait=self.wait, diff=self.diff, not_attempted=self.not_attempted,
         )

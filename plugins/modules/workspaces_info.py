@@ -10,8 +10,9 @@ module: workspaces_info
 short_description: Find Amazon WorkSpaces by ID, directory, user, bundle, tags, state and connection
 version_added: 0.1.0
 description:
-  - Lists the Amazon WorkSpaces of one region that match every given filter, with their tags and, on request,
-    the connection state of their user. Without any filter it lists every desktop of the region.
+  - Lists the Amazon WorkSpaces of one region that match every given filter, on request with their tags
+    (O(include_tags)) and the connection state of their user (O(include_connection_status)). Without any filter it lists
+    every desktop of the region.
   - C(DescribeWorkspaces) accepts only one selector, so the module sends the one that returns the fewest
     desktops (O(workspace_ids), else one query per entry of O(directory_ids), with O(user_name) when given,
     else O(bundle_id), else the whole region) and applies every other filter to the desktops returned.
@@ -21,10 +22,11 @@ description:
   - "API calls, with N the desktops the selector returns and M those left after all other filters:
     C(DescribeWorkspaces) ⌈N/25⌉ per directory (or for the bundle, or the region; at least one each),
     C(GetResources) ⌈T/100⌉ for the T tagged desktops of the region (matching O(tags) when given) unless nothing
-    is left to tag, C(DescribeWorkspacesConnectionStatus) ⌈M/25⌉ only when the connection state is asked for."
-  - "Required IAM actions: C(workspaces:DescribeWorkspaces); C(tag:GetResources) unless O(include_tags=false) and
-    neither O(tags) nor O(exclude_tags) is set; C(workspaces:DescribeWorkspacesConnectionStatus) with
-    O(include_connection_status=true) or O(connection_states)."
+    is left to tag, C(DescribeWorkspacesConnectionStatus) ⌈M/25⌉ only when the connection state is asked for
+    (O(include_connection_status), O(connection_states), O(min_idle_minutes))."
+  - "Required IAM actions: C(workspaces:DescribeWorkspaces); C(tag:GetResources) only with O(include_tags=true), O(tags)
+    or O(exclude_tags) (a plain listing needs none); C(workspaces:DescribeWorkspacesConnectionStatus) with
+    O(include_connection_status=true), O(connection_states) or O(min_idle_minutes)."
   - Up to O(concurrent_reads) of these read requests are in flight at once (batches of 25 IDs, directories, batches of
     the connection check); the pages of one listing and the C(GetResources) pages are read one after another.
   - Retries throttling (C(ThrottlingException)) and transient server errors with jittered backoff.
@@ -40,6 +42,7 @@ seealso:
     plugin_type: inventory
 extends_documentation_fragment:
   - fleetops.workspaces.filters
+  - fleetops.workspaces.filters.modules
   - fleetops.workspaces.concurrency
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -47,10 +50,16 @@ extends_documentation_fragment:
 """
 
 EXAMPLES = r"""
-- name: List every desktop of a region, with tags
+- name: List every desktop of a region (no tags, so no tag:GetResources needed)
   fleetops.workspaces.workspaces_info:
     region: eu-west-1
   register: all_desktops
+
+- name: The same, with each desktop's tags
+  fleetops.workspaces.workspaces_info:
+    region: eu-west-1
+    include_tags: true
+  register: all_tagged
 
 - name: Running AutoStop desktops of two directories that are not opted out, with their connection state
   fleetops.workspaces.workspaces_info:
@@ -80,7 +89,6 @@ EXAMPLES = r"""
     region: us-east-1
     directory_ids: [d-906732325d]
     user_name: alice
-    include_tags: false
   register: alice
 
 - name: Disconnected desktops, ready to stop
@@ -94,6 +102,13 @@ EXAMPLES = r"""
   fleetops.workspaces.workspaces_stop:
     region: us-east-1
     workspace_ids: "{{ idle.workspaces | map(attribute='workspace_id') | list }}"
+
+- name: Desktops nobody has used for two hours (checked again by workspaces_stop's min_idle_minutes before stopping)
+  fleetops.workspaces.workspaces_info:
+    region: us-east-1
+    states: [AVAILABLE]
+    min_idle_minutes: 120
+  register: unused
 """
 
 RETURN = r"""
@@ -166,13 +181,20 @@ workspaces:
       description:
         - The connection state of the user, V(null) when AWS reports none for the desktop.
       type: str
-      returned: when O(include_connection_status=true) or O(connection_states) is set
+      returned: when O(include_connection_status=true), or O(connection_states) or O(min_idle_minutes) is set
       sample: DISCONNECTED
     last_known_user_connection_timestamp:
-      description: When the user last connected (ISO 8601), V(null) when unknown.
+      description: When the user last connected (ISO 8601, UTC), V(null) when never connected or unknown.
       type: str
-      returned: when O(include_connection_status=true) or O(connection_states) is set
+      returned: when O(include_connection_status=true), or O(connection_states) or O(min_idle_minutes) is set
       sample: "2025-01-31T17:02:11+00:00"
+    idle_minutes:
+      description:
+        - Whole minutes from RV(workspaces[].last_known_user_connection_timestamp) to when the connection status was read,
+          by the clock of the host running the module; V(null) when never connected or unknown.
+      type: int
+      returned: when O(include_connection_status=true), or O(connection_states) or O(min_idle_minutes) is set
+      sample: 95
 count:
   description: How many desktops matched (the length of RV(workspaces)).
   returned: always

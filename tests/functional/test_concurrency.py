@@ -123,7 +123,10 @@ def test_info_reads_directories_concurrently_with_the_same_result(emulator, run_
         runs[concurrent_reads] = (load(outdir, 'by directory'), emulator.calls())
 
     (sequential, sequential_calls), (concurrent, concurrent_calls) = runs[1], runs[4]
-    assert concurrent['workspaces'] == sequential['workspaces'] and concurrent['count'] == 150
+
+    def as_read(desktops):  # idle_minutes depends on when each run read the connection status, not on how
+        return [{k: v for k, v in d.items() if k != 'idle_minutes'} for d in desktops]
+    assert as_read(concurrent['workspaces']) == as_read(sequential['workspaces']) and concurrent['count'] == 150
     assert sorted((c['operation'], c['params'].get('DirectoryId', '')) for c in concurrent_calls) == \
         sorted((c['operation'], c['params'].get('DirectoryId', '')) for c in sequential_calls)  # the same calls
     assert {c['params'].get('DirectoryId') for c in concurrent_calls if c['operation'] == 'DescribeWorkspaces'} == set(directories)

@@ -26,6 +26,7 @@ PLAY = """
     - name: Find
       fleetops.workspaces.workspaces_info:
         region: us-east-1
+        include_tags: true  # the tagging API gets the token too
     - name: Stop
       fleetops.workspaces.workspaces_stop:
         region: us-east-1

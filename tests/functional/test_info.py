@@ -73,7 +73,8 @@ def test_every_filter_narrows_the_result(emulator, run_playbook, outdir):
         return expected
 
     cases = {
-        'all': ({}, sorted(by_id)),
+        'all': ({'include_tags': True}, sorted(by_id)),
+        'plain': ({}, sorted(by_id)),
         'ids': ({'workspace_ids': some + ['ws-doesnotexist']}, some),
         'directory': ({'directory_ids': [DIR_B]}, expect(lambda d: d['directory_id'] == DIR_B)),
         'user': ({'directory_ids': [DIR_A, DIR_B], 'user_name': 'alice'}, expect(lambda d: d['user_name'] == 'alice')),
@@ -122,12 +123,14 @@ def test_every_filter_narrows_the_result(emulator, run_playbook, outdir):
     connected = load(outdir, 'connected')['workspaces']
     assert all(d['last_known_user_connection_timestamp'] for d in connected)
     assert all('tags' not in d for d in load(outdir, 'no_tags')['workspaces'])
+    assert all('tags' not in d for d in load(outdir, 'plain')['workspaces'])  # tags only when asked for
+    assert all('idle_minutes' in d for d in connected)
 
 
-def test_include_tags_false_and_connection_status(emulator, run_playbook, outdir):
+def test_plain_listing_reads_no_tags_and_connection_status(emulator, run_playbook, outdir):
     emulator.seed(FLEET)
     truth = {d['workspace_id']: d for d in emulator.workspaces(region='eu-west-1')}
-    run = run_playbook(info_playbook(outdir, {'eu': {'include_tags': False, 'include_connection_status': True}}, region='eu-west-1'))
+    run = run_playbook(info_playbook(outdir, {'eu': {'include_connection_status': True}}, region='eu-west-1'))
     assert run.rc == 0, run
     found = load(outdir, 'eu')['workspaces']
     assert ids(found) == sorted(truth)
@@ -145,7 +148,7 @@ def test_api_calls_are_batched_and_minimal(emulator, run_playbook, outdir):
         {'directory_id': DIR_B, 'count': 45},
     ]}}})
     cases = {
-        'region': {'include_connection_status': True},
+        'region': {'include_connection_status': True, 'include_tags': True},
         'tagged': {'tags': {'team': 'finance'}, 'connection_states': ['DISCONNECTED']},
         'directory': {'directory_ids': [DIR_B], 'include_tags': False},
         'users': {'directory_ids': [DIR_A, DIR_B], 'user_name': 'user0007', 'include_tags': False},
@@ -191,6 +194,7 @@ def test_bad_values_fail_before_any_call(emulator, run_playbook, outdir):
         'bad': {'workspace_ids': ['i-0123'], 'directory_ids': ['d-XYZ'], 'tags': {'autostop': True}},
         'user_without_directory': {'user_name': 'alice'},
         'bad_state': {'states': ['RUNNING']},
+        'bad_idle': {'min_idle_minutes': -5},
     }))
     assert run.rc == 0, run
     bad = load(outdir, 'bad')
@@ -200,4 +204,5 @@ def test_bad_values_fail_before_any_call(emulator, run_playbook, outdir):
     assert "quote it" in bad['msg']
     assert "user_name 'alice' needs directory_ids" in load(outdir, 'user_without_directory')['msg']
     assert 'RUNNING' in load(outdir, 'bad_state')['msg']
+    assert 'min_idle_minutes must be a whole number of minutes, 0 (off) or more, got -5' in load(outdir, 'bad_idle')['msg']
     assert emulator.counts() == {}

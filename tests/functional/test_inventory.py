@@ -21,7 +21,7 @@ DIR_C = 'd-cccccccccc'
 EXEMPT = 'autostop:exempt'
 HOSTVARS = {'workspace_id', 'region', 'directory_id', 'user_name', 'state', 'running_mode', 'bundle_id', 'computer_name',
             'ip_address', 'workspace_properties', 'workspace_tags', 'workspace_described_at'}
-CONNECTION_VARS = {'connection_state', 'last_known_user_connection_timestamp'}
+CONNECTION_VARS = {'connection_state', 'last_known_user_connection_timestamp', 'idle_minutes'}
 
 FLEET = {
     'seed': 11,
@@ -90,7 +90,7 @@ def test_two_regions_groups_host_vars_and_calls(emulator, ansible_env, tmp_path)
         'exclude_tags': {EXEMPT: None},
         'include_connection_status': True,
         'keyed_groups': [{'key': "workspace_tags.team | default('none')", 'prefix': 'team'}],
-        'groups': {'connected': "connection_state == 'CONNECTED'"},
+        'groups': {'connected': "connection_state == 'CONNECTED'", 'unused_2h': 'idle_minutes is not none and idle_minutes >= 120'},
         'compose': {'owner': 'user_name | upper'},
     })
     before = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
@@ -117,6 +117,17 @@ def test_two_regions_groups_host_vars_and_calls(emulator, ansible_env, tmp_path)
             (real['region'], real['directory_id'], real['state'], real['running_mode'], real['user_name'])
         assert variables['workspace_tags'] == real['tags']
         assert variables['connection_state'] == real['connection_state']
+        # the last connection as AWS reported it (ISO 8601 UTC) and the whole minutes since then when it was read
+        # (a connected user's is the time of the read: 0 minutes; the emulator's dump has when the session began)
+        stamp = variables['last_known_user_connection_timestamp']
+        assert (stamp is None) == (real['last_known_user_connection_timestamp'] is None) == (variables['idle_minutes'] is None)
+        if stamp:
+            assert stamp.endswith('+00:00')
+            if real['connection_state'] == 'CONNECTED':
+                assert variables['idle_minutes'] == 0
+            else:
+                assert abs(datetime.datetime.fromisoformat(stamp).timestamp() - real['last_known_user_connection_timestamp']) < 0.001
+                assert variables['idle_minutes'] >= 60  # the emulator's default: last connected 1 hour to 7 days ago
         assert variables['ip_address'] == real['ip_address'] and variables['computer_name'] == real['computer_name']
     assert hostvars['ws-bob0000001']['connection_state'] is None
 
@@ -124,6 +135,8 @@ def test_two_regions_groups_host_vars_and_calls(emulator, ansible_env, tmp_path)
     assert hosts_of(listing, 'team_ops') == {w for w in expected if truth[w]['tags'].get('team') == 'ops'}
     assert hosts_of(listing, 'connected') == {w for w in expected if truth[w]['connection_state'] == 'CONNECTED'}
     assert hosts_of(listing, 'connected') and hosts_of(listing, 'team_finance')
+    assert hosts_of(listing, 'unused_2h') == {w for w, v in hostvars.items() if (v['idle_minutes'] or 0) >= 120}
+    assert hosts_of(listing, 'unused_2h')
 
     assert counts_by_region(emulator) == {
         'us-east-1': {'DescribeWorkspaces': 1, 'GetResources': 1, 'DescribeWorkspacesConnectionStatus': 1},

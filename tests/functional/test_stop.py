@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import threading
 import time
 
@@ -92,11 +93,14 @@ def test_stops_what_can_be_stopped_and_reports_every_desktop(emulator, run_playb
         'ws-alwys0001': 'ALWAYS_ON', 'ws-susp00001': 'AUTO_STOP', 'ws-admin0001': 'AUTO_STOP'}
     assert all(s['reason'] for s in result['skipped_workspaces'])
     assert result['missing'] == [] and result['failed_workspaces'] == []
-    assert result['summary'] == {'requested': 7, 'stopped': 3, 'already_stopped': 1, 'skipped': 3, 'missing': 0, 'failed': 0}
+    assert result['summary'] == {'requested': 7, 'stopped': 3, 'already_stopped': 1, 'skipped': 3, 'missing': 0, 'failed': 0, 'not_attempted': 0}
     final = states(emulator)
     assert [final[w] for w in result['stopped']] == ['STOPPED'] * 3
     assert final['ws-alwys0001'] == 'AVAILABLE' and final['ws-susp00001'] == 'SUSPENDED'
     assert {w['workspace_id']: w['state'] for w in result['workspaces']}['ws-avail0001'] == 'STOPPED'
+    # the same description shape as workspaces_info (region and running_mode included); no diff without --diff
+    assert {(w['region'], w['running_mode']) for w in result['workspaces']} == {(REGION, 'AUTO_STOP'), (REGION, 'MANUAL'), (REGION, 'ALWAYS_ON')}
+    assert 'diff' not in result
     # one StopWorkspaces call, for exactly the stoppable desktops; skipped desktops produce warnings
     assert emulator.counts()['StopWorkspaces'] == 1
     assert sorted(stop_requests(emulator)) == sorted(result['stopped'])
@@ -116,7 +120,7 @@ def test_check_mode_makes_no_mutating_call_and_shows_the_plan(emulator, run_play
     result, run = run_stop(run_playbook, outdir, {'workspace_ids': ids}, check=True, diff=True)
     assert result['changed'] is True
     assert sorted(result['stopped']) == ['ws-avail0001', 'ws-avail0002', 'ws-error0001']
-    assert set(emulator.counts()) == {'DescribeWorkspaces'}
+    assert emulator.counts() == {'DescribeWorkspaces': 1, 'DescribeWorkspacesConnectionStatus': 1}  # skip_connected is on by default
     assert states(emulator)['ws-avail0001'] == 'AVAILABLE'
     assert result['diff']['before']['ws-avail0001']['state'] == 'AVAILABLE'
     assert result['diff']['after']['ws-avail0001']['state'] == 'STOPPED'
@@ -127,9 +131,10 @@ def test_check_mode_makes_no_mutating_call_and_shows_the_plan(emulator, run_play
 def test_batches_of_25_make_the_minimum_of_calls(emulator, run_playbook, outdir, n):
     seed(emulator, fleet(n))
     ids = [d['workspace_id'] for d in fleet(n)]
-    result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': ids, 'wait': False})
+    result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': ids, 'wait': False}, diff=True)
     batches = math.ceil(n / 25)
-    assert emulator.counts() == {'DescribeWorkspaces': batches, 'StopWorkspaces': batches}
+    # skip_connected (the default) checks each batch of 25 right before stopping it: one check per batch, no more
+    assert emulator.counts() == {'DescribeWorkspaces': batches, 'DescribeWorkspacesConnectionStatus': batches, 'StopWorkspaces': batches}
     assert max(len(c['params']['StopWorkspaceRequests']) for c in emulator.calls(operation='StopWorkspaces')) <= 25
     assert sorted(stop_requests(emulator)) == sorted(ids)
     assert len(result['stopped']) == n and result['changed'] is True
@@ -183,7 +188,7 @@ def test_bad_input_fails_before_any_call(emulator, run_playbook, outdir, args, f
     assert emulator.counts() == {}
 
 
-def test_skip_connected_checks_only_the_candidates(emulator, run_playbook, outdir):
+def test_skip_connected_is_on_by_default_and_checks_only_the_candidates(emulator, run_playbook, outdir):
     desktops = fleet(30, connection_state='DISCONNECTED')
     desktops[0]['connection_state'] = 'CONNECTED'
     desktops[1]['connection_state'] = 'UNKNOWN'
@@ -191,7 +196,7 @@ def test_skip_connected_checks_only_the_candidates(emulator, run_playbook, outdi
     desktops[3]['state'] = 'STOPPED'
     seed(emulator, desktops)
     ids = [d['workspace_id'] for d in desktops]
-    result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': ids, 'skip_connected': True, 'wait': False})
+    result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': ids, 'wait': False})
     assert [s['workspace_id'] for s in result['skipped_workspaces']] == [ids[0]]
     assert 'CONNECTED' in result['skipped_workspaces'][0]['reason']
     assert len(result['stopped']) == 28 and ids[0] not in stop_requests(emulator)
@@ -336,7 +341,7 @@ def test_descriptions_from_workspaces_info_are_planned_from_without_a_second_rea
     assert len(result['stopped']) == 30 and result['already_stopped'] == ['ws-stale0001']
     assert 'workspaces' not in result
     # no read before the stop: 2 StopWorkspaces, and the only DescribeWorkspaces is the re-check of the refused stale desktop
-    assert emulator.counts() == {'StopWorkspaces': 2, 'DescribeWorkspaces': 1}
+    assert emulator.counts() == {'DescribeWorkspacesConnectionStatus': 2, 'StopWorkspaces': 2, 'DescribeWorkspaces': 1}
     assert emulator.calls(operation='DescribeWorkspaces')[0]['params']['WorkspaceIds'] == ['ws-stale0001']
 
 
@@ -347,4 +352,145 @@ def test_workspaces_and_workspace_ids_are_exclusive_and_descriptions_are_checked
     assert result['failed'] is True and 'workspaces[0] (ws-abcdefgh1): no running_mode' in result['msg']
     result, dummy = run_stop(run_playbook, outdir, {'wait': False})
     assert result['failed'] is True and 'one of the following is required: workspace_ids, workspaces' in result['msg']
+    assert emulator.counts() == {}
+
+
+# --- min_idle_minutes (issue 15) ---------------------------------------------------------------------------------
+IDLE_KINDS = {
+    # kind: (seed fields, stopped with min_idle_minutes=60?)
+    'idle90': ({'connection_state': 'DISCONNECTED', 'last_connected_minutes_ago': 90}, True),
+    'never': ({'connection_state': 'DISCONNECTED', 'last_connected_minutes_ago': 'never'}, True),
+    'unknown600': ({'connection_state': 'UNKNOWN', 'last_connected_minutes_ago': 600}, True),
+    'recent10': ({'connection_state': 'DISCONNECTED', 'last_connected_minutes_ago': 10}, False),
+    'connected': ({'connection_state': 'CONNECTED'}, False),
+    'no_entry': ({'connection_state': 'NONE'}, False),
+}
+
+
+def idle_fleet(counts, prefix='ws-i', seed_value=1):
+    """Desktops of the given kinds ({kind: n}), shuffled so that every batch of 25 mixes them; returns (desktops, kind by id)."""
+    kinds = [kind for kind, n in counts.items() for dummy in range(n)]
+    random.Random(seed_value).shuffle(kinds)
+    desktops, kind_of = [], {}
+    for index, kind in enumerate(kinds):
+        workspace_id = '%s%08d' % (prefix, index)
+        desktops.append(dict(IDLE_KINDS[kind][0], workspace_id=workspace_id))
+        kind_of[workspace_id] = kind
+    return desktops, kind_of
+
+
+def test_min_idle_minutes_stops_exactly_the_idle_desktops_at_the_minimum_of_calls(emulator, run_playbook, outdir):
+    counts = {'idle90': 40, 'never': 20, 'unknown600': 15, 'recent10': 20, 'connected': 15, 'no_entry': 10}
+    desktops, kind_of = idle_fleet(counts)
+    stopped_already = fleet(5, prefix='ws-s', state='STOPPED')
+    seed(emulator, desktops + stopped_already)
+    ids = [d['workspace_id'] for d in desktops + stopped_already]
+    idle = sorted(w for w, kind in kind_of.items() if IDLE_KINDS[kind][1])
+    assert len(idle) == 75 and len(ids) == 125
+
+    # check mode: the same decision, no StopWorkspaces
+    preview, dummy = run_stop(run_playbook, outdir, {'workspace_ids': ids, 'min_idle_minutes': 60, 'wait': False}, check=True)
+    assert sorted(preview['stopped']) == idle
+    assert emulator.counts() == {'DescribeWorkspaces': 5, 'DescribeWorkspacesConnectionStatus': 5}
+
+    emulator.reset_calls()
+    result, run = run_stop(run_playbook, outdir, {'workspace_ids': ids, 'min_idle_minutes': 60, 'wait': False})
+    assert not result.get('failed'), result
+    assert sorted(result['stopped']) == idle and sorted(stop_requests(emulator)) == idle
+    # ⌈125/25⌉ reads, ⌈120 candidates/25⌉ checks, ⌈75 stopped/25⌉ stops
+    assert emulator.counts() == {'DescribeWorkspaces': 5, 'DescribeWorkspacesConnectionStatus': 5, 'StopWorkspaces': 3}
+    assert sorted(result['already_stopped']) == sorted(d['workspace_id'] for d in stopped_already)
+
+    skipped = {s['workspace_id']: s for s in result['skipped_workspaces']}
+    assert sorted(skipped) == sorted(w for w, kind in kind_of.items() if not IDLE_KINDS[kind][1])
+    for workspace_id, entry in skipped.items():
+        kind = kind_of[workspace_id]
+        if kind == 'recent10':
+            assert 10 <= entry['idle_minutes'] < 60 and entry['connection_state'] == 'DISCONNECTED'
+            assert entry['reason'].startswith('idle for less than min_idle_minutes=60: idle %d minutes' % entry['idle_minutes'])
+            assert entry['last_known_user_connection_timestamp'] in entry['reason']
+        elif kind == 'connected':
+            assert entry['reason'] == 'a user is connected (ConnectionState CONNECTED)'
+        else:
+            assert entry['reason'].startswith('connection status unknown') and entry['connection_state'] is None
+    # every stopped desktop carries its last connection time as read (None: never connected)
+    described = {w['workspace_id']: w for w in result['workspaces']}
+    for workspace_id in idle:
+        stamp = described[workspace_id]['last_known_user_connection_timestamp']
+        assert (stamp is None) == (kind_of[workspace_id] == 'never')
+        if stamp:
+            assert described[workspace_id]['idle_minutes'] >= 60 and stamp.endswith('+00:00')
+    # one warning per reason, not one per desktop
+    output = run.stdout + run.stderr
+    assert '20 WorkSpaces skipped, idle for less than min_idle_minutes=60:' in output
+    assert '10 WorkSpaces skipped, connection status unknown:' in output
+    final = states(emulator)
+    assert all(final[w] == 'AVAILABLE' for w in skipped)
+
+
+def test_min_idle_minutes_follows_an_empty_first_page_of_connection_status(emulator, run_playbook, outdir):
+    desktops, kind_of = idle_fleet({'idle90': 10, 'recent10': 10, 'no_entry': 5, 'never': 5}, prefix='ws-p')
+    seed(emulator, desktops)
+    emulator.set_faults(connection_status_empty_first_page=True)
+    ids = [d['workspace_id'] for d in desktops]
+    result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': ids, 'min_idle_minutes': 60, 'wait': False})
+    assert sorted(result['stopped']) == sorted(w for w, kind in kind_of.items() if kind in ('idle90', 'never'))
+    unknown = [s['workspace_id'] for s in result['skipped_workspaces'] if s['reason'].startswith('connection status unknown')]
+    assert sorted(unknown) == sorted(w for w, kind in kind_of.items() if kind == 'no_entry')  # only those truly without an entry
+    checks = emulator.calls(operation='DescribeWorkspacesConnectionStatus')
+    assert len(checks) == 4 and [bool(c['params'].get('NextToken')) for c in checks] == [False, True, False, True]
+
+
+def test_a_user_connecting_between_selection_and_the_batch_is_not_stopped(emulator, run_playbook, outdir):
+    desktops, kind_of = idle_fleet({'idle90': 6, 'recent10': 3, 'no_entry': 2}, prefix='ws-c')
+    seed(emulator, desktops)
+    late = sorted(w for w, kind in kind_of.items() if kind == 'idle90')[0]
+    play = """
+    - hosts: localhost
+      gather_facts: false
+      tasks:
+        - name: Select the idle desktops
+          fleetops.workspaces.workspaces_info:
+            region: us-east-1
+            min_idle_minutes: 60
+          register: found
+        - name: A user connects to one of them after the selection
+          ansible.builtin.uri:
+            url: %s/_emulator/workspaces/%s
+            method: POST
+            body_format: json
+            body: {region: us-east-1, connection_state: CONNECTED}
+        - name: Stop them
+          fleetops.workspaces.workspaces_stop:
+            region: us-east-1
+            workspaces: "{{ found.workspaces }}"
+            min_idle_minutes: 60
+            wait: false
+          register: result
+        - name: Save
+          ansible.builtin.copy:
+            content: "{{ {'found': found, 'result': result} | to_json }}"
+            dest: %s/result.json
+    """ % (emulator.url, late, outdir)
+    run = run_playbook(play)
+    assert run.rc == 0, run
+    with open(outdir / 'result.json', encoding='utf-8') as handle:
+        saved = json.load(handle)
+    found, result = saved['found'], saved['result']
+    idle = sorted(w for w, kind in kind_of.items() if kind == 'idle90')
+    assert sorted(d['workspace_id'] for d in found['workspaces']) == idle
+    assert all(d['idle_minutes'] >= 90 and d['connection_state'] == 'DISCONNECTED' for d in found['workspaces'])
+    assert sorted(result['stopped']) == [w for w in idle if w != late]
+    assert [(s['workspace_id'], s['reason']) for s in result['skipped_workspaces']] == [(late, 'a user is connected (ConnectionState CONNECTED)')]
+    assert late not in stop_requests(emulator) and states(emulator)[late] == 'AVAILABLE'
+
+
+@pytest.mark.parametrize('args, fragment', [
+    ({'min_idle_minutes': 30, 'skip_connected': False}, 'min_idle_minutes=30 needs the connection check, but skip_connected is false'),
+    ({'min_idle_minutes': -1}, 'min_idle_minutes must be 0 (off) or a positive number of minutes, got -1'),
+])
+def test_min_idle_minutes_bad_combinations_fail_before_any_call(emulator, run_playbook, outdir, args, fragment):
+    seed(emulator, fleet(2))
+    result, dummy = run_stop(run_playbook, outdir, dict(args, workspace_ids=[d['workspace_id'] for d in fleet(2)]))
+    assert result['failed'] is True and fragment in result['msg'], result['msg']
     assert emulator.counts() == {}

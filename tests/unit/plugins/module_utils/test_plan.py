@@ -4,6 +4,8 @@
 """Unit tests of the pure stop planning: every state x running mode, ids, connections, re-checks."""
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
 from ansible_collections.fleetops.workspaces.plugins.module_utils import plan
@@ -159,3 +161,94 @@ def test_normalize_descriptions_names_each_bad_entry():
     assert errors[0].startswith("workspaces[0] must be a description") and "'ws-aaaaaaaa1'" in errors[0]
     assert errors[1].startswith('workspaces[1] (ws-bad)') and 'no state' in errors[1] and 'no running_mode' in errors[1]
     assert errors[2].startswith('workspaces[2] (ws-cccccccc1): no running_mode') and 'workspaces_info' in errors[2]
+
+
+# --- idle decision (min_idle_minutes) ---------------------------------------------------------------------------
+NOW = datetime.datetime(2026, 12, 2, 6, 0, 0, tzinfo=datetime.timezone.utc)
+
+
+def ago(minutes, seconds=0):
+    return NOW - datetime.timedelta(minutes=minutes, seconds=seconds)
+
+
+def entry(state='DISCONNECTED', last=None):
+    found = {'WorkspaceId': 'ws-abcdefgh1', 'ConnectionState': state}
+    if last is not None:
+        found['LastKnownUserConnectionTimestamp'] = last
+    return found
+
+
+@pytest.mark.parametrize('last, stop', [
+    (ago(60), True),              # exactly N minutes: idle
+    (ago(60, 1), True),
+    (ago(59, 59), False),         # a second short of N
+    (ago(59), False),             # N - 1
+    (None, True),                 # never connected: idle
+])
+def test_idle_boundary(last, stop):
+    decision, reason = plan.connection_decision(entry(last=last), NOW, min_idle_minutes=60)
+    assert decision is stop
+    assert (reason is None) is stop
+
+
+def test_idle_reason_names_last_connection_and_idle_minutes():
+    decision, reason = plan.connection_decision(entry(last=ago(59)), NOW, min_idle_minutes=60)
+    assert not decision
+    assert 'min_idle_minutes=60' in reason and 'idle 59 minutes' in reason and '2026-12-02T05:01:00+00:00' in reason
+
+
+def test_no_entry_is_unknown_and_not_stopped_with_min_idle_but_stopped_with_skip_connected_alone():
+    assert plan.connection_decision(None, NOW, min_idle_minutes=1) == (False, plan.CONNECTION_UNKNOWN_REASON)
+    assert plan.CONNECTION_UNKNOWN_REASON.startswith('connection status unknown')
+    assert plan.connection_decision(None, NOW, min_idle_minutes=0) == (True, None)
+
+
+def test_connected_with_an_old_timestamp_is_never_stopped():
+    for minutes in (0, 60):
+        assert plan.connection_decision(entry('CONNECTED', ago(600)), NOW, minutes) == (False, plan.CONNECTED_REASON)
+
+
+def test_unknown_state_with_an_old_timestamp_is_idle():
+    assert plan.connection_decision(entry('UNKNOWN', ago(600)), NOW, 60) == (True, None)
+
+
+def test_used_within_is_the_one_window_check_in_minutes_or_days():
+    assert plan.used_within(ago(59), NOW, 60) and not plan.used_within(ago(60), NOW, 60)
+    assert plan.used_within(ago(3 * 1440 - 1), NOW, 3 * 1440) and not plan.used_within(ago(3 * 1440), NOW, 3 * 1440)
+    assert not plan.used_within(None, NOW, 60)
+    # a timestamp ahead of the controller's clock (skew) is recent, and 0 minutes old
+    future = NOW + datetime.timedelta(minutes=2)
+    assert plan.used_within(future, NOW, 60) and plan.minutes_since(future, NOW) == 0
+
+
+def test_timestamps_from_strings_naive_and_other_zones():
+    assert plan.minutes_since('2026-12-02T05:00:00Z', NOW) == 60
+    assert plan.minutes_since('2026-12-02T06:30:00+01:00', NOW) == 30
+    assert plan.minutes_since(datetime.datetime(2026, 12, 2, 5, 30), NOW) == 30
+    assert plan.iso_utc('2026-12-02T06:30:00+01:00') == '2026-12-02T05:30:00+00:00'
+    assert plan.minutes_since(None, NOW) is None
+
+
+def test_injected_clock_decides():
+    last = ago(30)
+    assert not plan.connection_decision(entry(last=last), NOW, 45)[0]
+    assert plan.connection_decision(entry(last=last), NOW + datetime.timedelta(minutes=15), 45)[0]
+
+
+def test_split_connected_with_min_idle_reports_facts_on_each_skip():
+    ids = ['ws-conn00001', 'ws-idle00001', 'ws-busy00001', 'ws-never0001', 'ws-none00001']
+    by_id = {w: desktop(w) for w in ids}
+    status = {
+        'ws-conn00001': {'WorkspaceId': 'ws-conn00001', 'ConnectionState': 'CONNECTED', 'LastKnownUserConnectionTimestamp': ago(500)},
+        'ws-idle00001': {'WorkspaceId': 'ws-idle00001', 'ConnectionState': 'DISCONNECTED', 'LastKnownUserConnectionTimestamp': ago(90)},
+        'ws-busy00001': {'WorkspaceId': 'ws-busy00001', 'ConnectionState': 'DISCONNECTED', 'LastKnownUserConnectionTimestamp': ago(10)},
+        'ws-never0001': {'WorkspaceId': 'ws-never0001', 'ConnectionState': 'DISCONNECTED'},
+    }
+    keep, skipped = plan.split_connected(ids, by_id, status, min_idle_minutes=60, now=NOW)
+    assert keep == ['ws-idle00001', 'ws-never0001']
+    by_skip = {s['workspace_id']: s for s in skipped}
+    assert set(by_skip) == {'ws-conn00001', 'ws-busy00001', 'ws-none00001'}
+    assert by_skip['ws-busy00001']['idle_minutes'] == 10
+    assert by_skip['ws-busy00001']['last_known_user_connection_timestamp'] == '2026-12-02T05:50:00+00:00'
+    assert by_skip['ws-none00001']['reason'].startswith('connection status unknown')
+    assert by_skip['ws-none00001']['idle_minutes'] is None and by_skip['ws-none00001']['connection_state'] is None

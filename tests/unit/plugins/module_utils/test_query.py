@@ -405,3 +405,38 @@ def test_empty_list_makes_no_call():
     aws = make_fleet()
     assert run(aws, workspace_ids=[]) == []
     assert aws.calls == []
+
+
+NOW = datetime.datetime(2026, 12, 2, 6, 0, 0, tzinfo=datetime.timezone.utc)
+
+
+def test_add_connection_status_has_idle_minutes_by_the_given_clock():
+    stamp = datetime.datetime(2026, 12, 2, 5, 15, 30, tzinfo=datetime.timezone.utc)
+    d = query.add_connection_status(desktop(), {'ConnectionState': 'DISCONNECTED', 'LastKnownUserConnectionTimestamp': stamp}, NOW)
+    assert d['idle_minutes'] == 44
+    d = query.add_connection_status(desktop(), {'ConnectionState': 'DISCONNECTED'}, NOW)
+    assert d['idle_minutes'] is None and d['last_known_user_connection_timestamp'] is None
+
+
+def test_min_idle_minutes_implies_connection_status_and_is_validated():
+    filters, errors = query.normalize_filters({'min_idle_minutes': 30})
+    assert errors == [] and filters['include_connection_status'] and filters['min_idle_minutes'] == 30
+    assert not query.normalize_filters({})[0]['include_connection_status']
+    for bad in (-1, True, '5'):
+        errors = query.normalize_filters({'min_idle_minutes': bad})[1]
+        assert errors and repr(bad) in errors[0] and 'min_idle_minutes' in errors[0]
+
+
+def test_matches_idle_is_the_stop_decision():
+    def with_status(state, minutes=None):
+        d = desktop()
+        entry = {'ConnectionState': state} if state else None
+        if entry and minutes is not None:
+            entry['LastKnownUserConnectionTimestamp'] = NOW - datetime.timedelta(minutes=minutes)
+        return query.add_connection_status(d, entry, NOW)
+    assert query.matches_idle(with_status('DISCONNECTED', 30), 30, NOW)
+    assert not query.matches_idle(with_status('DISCONNECTED', 29), 30, NOW)
+    assert query.matches_idle(with_status('DISCONNECTED'), 30, NOW)          # never connected
+    assert not query.matches_idle(with_status('CONNECTED', 300), 30, NOW)
+    assert not query.matches_idle(with_status(None), 30, NOW)                # no entry: unknown, not idle
+    assert query.matches_idle(with_status(None), 0, NOW)

@@ -87,9 +87,10 @@ def test_build_result_shapes_counts_and_reserved_keys():
     before = {'ws-aaaaaaaa1': _desktop('ws-aaaaaaaa1', 'AVAILABLE'), 'ws-bbbbbbbb1': _desktop('ws-bbbbbbbb1', 'STOPPED')}
     now = {'ws-aaaaaaaa1': _desktop('ws-aaaaaaaa1', 'STOPPED'), 'ws-bbbbbbbb1': _desktop('ws-bbbbbbbb1', 'STOPPED')}
     result = results.build_result(['ws-aaaaaaaa1', 'ws-bbbbbbbb1', 'ws-cccccccc1'], now, before, ['ws-aaaaaaaa1'], ['ws-bbbbbbbb1'], [],
-                                  ['ws-cccccccc1'], [], accepted=['ws-aaaaaaaa1'])
+                                  ['ws-cccccccc1'], [], accepted=['ws-aaaaaaaa1'], diff=True)
     assert result['changed'] is True
-    assert result['summary'] == {'requested': 3, 'stopped': 1, 'already_stopped': 1, 'skipped': 0, 'missing': 1, 'failed': 0}
+    assert result['summary'] == {'requested': 3, 'stopped': 1, 'already_stopped': 1, 'skipped': 0, 'missing': 1, 'failed': 0, 'not_attempted': 0}
+    assert result['not_attempted'] == []
     assert result['diff'] == {'before': {'ws-aaaaaaaa1': {'state': 'AVAILABLE', 'running_mode': 'AUTO_STOP'}},
                               'after': {'ws-aaaaaaaa1': {'state': 'STOPPED', 'running_mode': 'AUTO_STOP'}}}
     assert [w['workspace_id'] for w in result['workspaces']] == ['ws-aaaaaaaa1', 'ws-bbbbbbbb1']
@@ -98,12 +99,17 @@ def test_build_result_shapes_counts_and_reserved_keys():
 
 def test_build_result_check_mode_predicts_and_no_wait_says_stopping():
     before = {'ws-aaaaaaaa1': _desktop('ws-aaaaaaaa1', 'AVAILABLE')}
-    check = results.build_result(['ws-aaaaaaaa1'], before, before, ['ws-aaaaaaaa1'], [], [], [], [], check_mode=True)
+    check = results.build_result(['ws-aaaaaaaa1'], before, before, ['ws-aaaaaaaa1'], [], [], [], [], check_mode=True, diff=True)
     assert check['changed'] is True and check['diff']['after']['ws-aaaaaaaa1']['state'] == 'STOPPED'
-    nowait = results.build_result(['ws-aaaaaaaa1'], before, before, ['ws-aaaaaaaa1'], [], [], [], [], accepted=['ws-aaaaaaaa1'], wait=False)
+    nowait = results.build_result(['ws-aaaaaaaa1'], before, before, ['ws-aaaaaaaa1'], [], [], [], [], accepted=['ws-aaaaaaaa1'], wait=False, diff=True)
     assert nowait['diff']['after']['ws-aaaaaaaa1']['state'] == 'STOPPING'
-    unchanged = results.build_result(['ws-aaaaaaaa1'], before, before, [], ['ws-aaaaaaaa1'], [], [], [])
+    unchanged = results.build_result(['ws-aaaaaaaa1'], before, before, [], ['ws-aaaaaaaa1'], [], [], [], diff=True)
     assert unchanged['changed'] is False and unchanged['diff'] == {'before': {}, 'after': {}}
+
+
+def test_diff_is_only_built_when_asked_for():
+    before = {'ws-aaaaaaaa1': _desktop('ws-aaaaaaaa1', 'AVAILABLE')}
+    assert 'diff' not in results.build_result(['ws-aaaaaaaa1'], before, before, ['ws-aaaaaaaa1'], [], [], [], [], check_mode=True)
 
 
 def test_a_failure_after_an_accepted_stop_is_still_a_change():
@@ -125,6 +131,12 @@ def test_messages_name_ids_and_what_to_do():
 def test_skip_warnings_group_by_reason():
     skipped = [{'workspace_id': 'ws-%08d1' % i, 'reason': 'r1' if i % 2 else 'r2'} for i in range(4)]
     assert results.skip_warnings(skipped) == ['2 WorkSpaces skipped, r2: ws-000000001, ws-000000021', '2 WorkSpaces skipped, r1: ws-000000011, ws-000000031']
+
+
+def test_skip_warnings_group_idle_skips_whatever_their_details():
+    skipped = [{'workspace_id': 'ws-%08d1' % i, 'reason': 'idle for less than min_idle_minutes=60: idle %d minutes, the user last connected at x' % i}
+               for i in range(3)]
+    assert results.skip_warnings(skipped) == ['3 WorkSpaces skipped, idle for less than min_idle_minutes=60: ws-000000001, ws-000000011, ws-000000021']
 
 
 def test_error_details_of_client_error():
@@ -220,3 +232,34 @@ def test_concurrent_reads_out_of_range_is_refused_naming_the_value(value):
 @pytest.mark.parametrize('value', [1, 4, 10])
 def test_concurrent_reads_in_range(value):
     assert client.validate_concurrent_reads(value) == []
+
+
+class PagedConnectionStatus:
+    """DescribeWorkspacesConnectionStatus that answers an empty first page carrying a NextToken (as AWS may)."""
+
+    def __init__(self, entries):
+        self.entries = entries
+        self.requests = []
+
+    def describe_workspaces_connection_status(self, aws_retry=False, **params):
+        assert aws_retry is True  # every page goes through the retry wrapper
+        self.requests.append(dict(params))
+        if 'NextToken' not in params:
+            return {'WorkspacesConnectionStatus': [], 'NextToken': 'page-2'}
+        wanted = [e for e in self.entries if e['WorkspaceId'] in params['WorkspaceIds']]
+        return {'WorkspacesConnectionStatus': wanted}
+
+
+def test_connection_status_follows_a_token_on_an_empty_first_page():
+    ids = ['ws-%08d1' % i for i in range(30)]
+    fake = PagedConnectionStatus([{'WorkspaceId': w, 'ConnectionState': 'DISCONNECTED'} for w in ids[:-1]])
+    status = client.describe_connection_status(fake, ids)
+    assert sorted(status) == sorted(ids[:-1])          # every entry found; the last id truly has none
+    assert len(fake.requests) == 4                     # 2 batches of 25, 2 pages each
+    assert [r.get('NextToken') for r in fake.requests] == [None, 'page-2', None, 'page-2']
+
+
+def test_workspace_id_from_arn_other_services_and_partitions():
+    assert client.workspace_id_from_arn('arn:aws-us-gov:workspaces:us-gov-west-1:123456789012:workspace/ws-abcdefgh1') == 'ws-abcdefgh1'
+    assert client.workspace_id_from_arn('arn:aws:ec2:us-east-1:123456789012:workspace/ws-abcdefgh1') is None
+    assert client.workspace_id_from_arn('') is None
