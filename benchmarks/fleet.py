@@ -75,6 +75,9 @@ def analyse(workspaces):
         tagged = [w for w in mine if is_tagged(w)]
         candidates = [w for w in tagged if is_stoppable(w)]
         to_stop = [w for w in candidates if w.get('connection_state') != 'CONNECTED']
+        # With min_idle_minutes (IDLE_MINUTES): the seeded DISCONNECTED users last connected an hour to a week before, so
+        # every disconnected candidate is idle; a candidate without a connection-status entry is skipped (fail-safe).
+        to_stop_idle = [w for w in to_stop if w.get('connection_state') not in (None, 'NONE')]
         directories = {}
         for desktop in mine:
             directories[desktop['directory_id']] = directories.get(desktop['directory_id'], 0) + 1
@@ -84,6 +87,7 @@ def analyse(workspaces):
             'tagged': sorted(w['workspace_id'] for w in tagged),
             'candidates': sorted(w['workspace_id'] for w in candidates),
             'to_stop': sorted(w['workspace_id'] for w in to_stop),
+            'to_stop_idle': sorted(w['workspace_id'] for w in to_stop_idle),
             'connected_candidates': len(candidates) - len(to_stop),
             'already_stopped': sum(1 for w in tagged if w['state'] in ('STOPPED', 'STOPPING')),
             'always_on': sum(1 for w in tagged if w['running_mode'] == 'ALWAYS_ON'),
@@ -126,7 +130,7 @@ def minimum_calls(truth, scenario):
     calls = {op: 0 for op in OPERATIONS}
     polls = 0
     for info in truth.values():
-        stops = ceil_div(len(info['to_stop']), BATCH)
+        stops = ceil_div(len(info['to_stop_idle' if scenario == 'role-tag-idle' else 'to_stop']), BATCH)
         if scenario in ('module-ids', 'baseline-b-cli'):
             if scenario == 'module-ids':
                 calls[DESCRIBE] += ceil_div(len(info['to_stop']), BATCH)

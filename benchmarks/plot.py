@@ -13,6 +13,7 @@ import sys
 OPERATIONS = ('DescribeWorkspaces', 'GetResources', 'DescribeWorkspacesConnectionStatus', 'StopWorkspaces')
 STYLE = {
     'role-tag': ('tab:blue', 'o', '-'),
+    'role-tag-idle': ('tab:olive', 'o', ':'),
     'role-inventory': ('tab:cyan', 's', '-'),
     'role-inventory-unaccounted': ('tab:purple', 's', ':'),
     'module-ids': ('tab:green', '^', '-'),

@@ -107,8 +107,8 @@ def seed(emulator, size, expected_signature=None):
 
 
 def prepare(scenario, work, size, truth, args):
-    if scenario == 'role-tag':
-        return sc.prepare_role_tag(work, size, truth)
+    if scenario in ('role-tag', sc.ROLE_TAG_IDLE):
+        return sc.prepare_role_tag(work, size, truth, idle=scenario == sc.ROLE_TAG_IDLE)
     if scenario in ('role-inventory', sc.ROLE_INVENTORY_UNACCOUNTED):
         return sc.prepare_role_inventory(work, size, truth, accounting=scenario == 'role-inventory')
     if scenario == 'module-ids':

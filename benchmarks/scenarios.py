@@ -18,7 +18,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV_BIN = os.path.dirname(sys.executable)
 
 ROLE_INVENTORY_UNACCOUNTED = 'role-inventory-unaccounted'
-COLLECTION_SCENARIOS = ('role-tag', 'role-inventory', ROLE_INVENTORY_UNACCOUNTED, 'module-ids')
+ROLE_TAG_IDLE = 'role-tag-idle'
+COLLECTION_SCENARIOS = ('role-tag', ROLE_TAG_IDLE, 'role-inventory', ROLE_INVENTORY_UNACCOUNTED, 'module-ids')
 BASELINE_A = 'baseline-a'
 BASELINE_B_MODULE = 'baseline-b-module-per-host'
 BASELINE_B_CLI = 'baseline-b-cli'
@@ -31,6 +32,8 @@ DESCRIPTIONS = {
     'role-inventory': 'the role, inventory mode: the same playbook on the group aws_workspaces of a `bench.workspaces.yml` '
                       'inventory (plugin fleetops.workspaces.workspaces filtering the tag), with its host accounting (each stopped '
                       'desktop marked changed, each failed one failed, by later plays)',
+    ROLE_TAG_IDLE: 'role-tag with workspaces_stop_min_idle_minutes: 60 (idle-aware stopping, checked in the same connection-status '
+                   'calls; desktops without a connection-status entry are skipped)',
     ROLE_INVENTORY_UNACCOUNTED: 'role-inventory without the host accounting (`-e workspaces_stop_account_hosts=false`): the '
                                 'difference is what the accounting costs',
     'module-ids': '`fleetops.workspaces.workspaces_stop` with the ids to stop (from the ground truth), one task per region',
@@ -159,13 +162,14 @@ def _inventory(work):
     }, indent=2) + '\n')
 
 
-def prepare_role_tag(work, size, truth):
+def prepare_role_tag(work, size, truth, idle=False):
     extra = _write_json(os.path.join(work, 'role-tag.json'), {
         'workspaces_stop_regions': list(fleet.REGIONS),
         'workspaces_stop_tags': {fleet.TAG_KEY: fleet.TAG_VALUE},
         'workspaces_stop_max_count': size + 1,
+        'workspaces_stop_min_idle_minutes': 60 if idle else 0,
     })
-    return Command(_playbook_argv('fleetops.workspaces.stop_workspaces', '-e', '@' + extra), all_ids(truth, 'to_stop'))
+    return Command(_playbook_argv('fleetops.workspaces.stop_workspaces', '-e', '@' + extra), all_ids(truth, 'to_stop_idle' if idle else 'to_stop'))
 
 
 def prepare_role_inventory(work, size, truth, accounting=True):

@@ -78,6 +78,10 @@ class ActionModule(ActionBase):
         checked = ArgumentSpecValidator(spec).validate(values)
         errors = list(checked.error_messages)
         params = {name[len(prefix):]: value for name, value in checked.validated_parameters.items()}
+        if params.get('min_idle_minutes', 0) < 0 or (params.get('min_idle_minutes') and not params.get('skip_connected', True)):
+            errors.append('%smin_idle_minutes must be 0 (off) or more minutes, and needs %sskip_connected=true (an idle check that '
+                          'let connected users be stopped would defeat it); got %s with skip_connected=%s'
+                          % (prefix, prefix, params.get('min_idle_minutes'), params.get('skip_connected')))
         for name in ('wait_timeout', 'max_count'):
             if name in params and params[name] < (1 if name == 'wait_timeout' else 0):
                 wanted = 'a positive number of seconds' if name == 'wait_timeout' else '0 or more'
@@ -145,7 +149,8 @@ class ActionModule(ActionBase):
             errors.append(ws_role.max_count_message(plan, role, False))
         if errors:
             raise AnsibleActionFail('Nothing was changed: %s' % '; '.join(errors))
-        return {'changed': False, 'plan': plan, 'params': params, 'preview': ws_role.preview(plan, role, bool(self._task.check_mode))}
+        preview = ws_role.preview(plan, role, bool(self._task.check_mode), params.get('min_idle_minutes', 0))
+        return {'changed': False, 'plan': plan, 'params': params, 'preview': preview}
 
     def _act(self, role, task_vars):
         planned, region = self._task.args['plan'], self._task.args['region']

@@ -27,17 +27,15 @@ import re
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import boto3_resource_to_ansible_dict
 
 from ansible_collections.fleetops.workspaces.plugins.module_utils import client as ws_client
+from ansible_collections.fleetops.workspaces.plugins.module_utils import plan as ws_plan
 from ansible_collections.fleetops.workspaces.plugins.module_utils.plan import connection_decision
 from ansible_collections.fleetops.workspaces.plugins.module_utils.plan import connection_facts
 from ansible_collections.fleetops.workspaces.plugins.module_utils.plan import utc_now
 from ansible_collections.fleetops.workspaces.plugins.module_utils.plan import validate_workspace_ids
 
-# Enumerations of the WorkSpaces API (botocore service model).
-WORKSPACE_STATES = (
-    'PENDING', 'AVAILABLE', 'IMPAIRED', 'UNHEALTHY', 'REBOOTING', 'STARTING', 'REBUILDING', 'RESTORING', 'MAINTENANCE',
-    'ADMIN_MAINTENANCE', 'TERMINATING', 'TERMINATED', 'SUSPENDED', 'UPDATING', 'STOPPING', 'STOPPED', 'ERROR',
-)
-RUNNING_MODES = ('AUTO_STOP', 'ALWAYS_ON', 'MANUAL')
+# Enumerations of the WorkSpaces API (botocore service model); the states and running modes live with the state table.
+WORKSPACE_STATES = ws_plan.WORKSPACE_STATES
+RUNNING_MODES = ws_plan.RUNNING_MODES
 CONNECTION_STATES = ('CONNECTED', 'DISCONNECTED', 'UNKNOWN')
 
 # The API's own patterns (DirectoryId also admits the wsd- directories of WorkSpaces Pools).

@@ -122,12 +122,13 @@ def make_plan(desktops, filters, action, regions=(), max_count=500, wait=True, m
     return plan
 
 
-def preview(plan, action, check_mode):
+def preview(plan, action, check_mode, min_idle_minutes=0):
     """The plan in a few lines, before anything is changed."""
     config = ACTIONS[action]
-    lines = ['%s%s mode: %d selected, %d excluded by tag, %d to %s (max_count %d%s)' % (
+    lines = ['%s%s mode: %d selected, %d excluded by tag, %d to %s (max_count %d%s)%s' % (
         'PREVIEW (check mode): ' if check_mode else '', plan['mode'], plan['selected'], len(plan['excluded']), plan['counted'],
-        config['verb'], plan['max_count'], ', EXCEEDED' if plan['max_count_exceeded'] else '')]
+        config['verb'], plan['max_count'], ', EXCEEDED' if plan['max_count_exceeded'] else '',
+        '; only those idle for at least %d minutes, checked right before each request' % min_idle_minutes if min_idle_minutes else '')]
     for region in plan['stop_regions']:
         counts = plan['regions'][region]['counts']
         lines.append('  %s: %s' % (region, '; '.join('%s: %d' % (k, counts[k]) for k in sorted(counts))))
@@ -186,7 +187,8 @@ def build_result(plan, runs, action, check_mode, account_hosts=False):
     for region, o in regions.items():
         reasons = {}
         for entry in o['skipped_workspaces']:
-            reasons[entry.get('reason')] = reasons.get(entry.get('reason'), 0) + 1
+            reason = str(entry.get('reason')).split(':', 1)[0]  # the kind of reason, without the desktop's own details
+            reasons[reason] = reasons.get(reason, 0) + 1
         lines.append('%s: %s %d, %s %d, skipped %d%s, missing %d, failed %d%s%s' % (
             region, verb, o['summary'][done], already.replace('_', ' '), o['summary'][already], o['summary']['skipped'],
             ' (%s)' % '; '.join('%s: %d' % (k, reasons[k]) for k in sorted(reasons, key=str)) if reasons else '',

@@ -241,7 +241,7 @@ def test_survey_matches_the_playbook_and_the_role():
     # hosts, documented in the playbook's header); tuning knobs are template extra vars, not questions.
     assert set(variables) == {'workspaces_stop_hosts', 'workspaces_stop_regions', 'workspaces_stop_workspace_ids',
                               'workspaces_stop_directory_ids', 'workspaces_stop_tags', 'workspaces_stop_exclude_tags',
-                              'workspaces_stop_allow_all', 'workspaces_stop_max_count'}
+                              'workspaces_stop_allow_all', 'workspaces_stop_min_idle_minutes', 'workspaces_stop_max_count'}
     assert set(variables) - {'workspaces_stop_hosts'} <= set(options) and 'workspaces_stop_hosts' in playbook_text
     for question in survey['spec']:
         assert question['type'] in ('text', 'textarea', 'integer', 'multiplechoice', 'multiselect'), question

@@ -627,3 +627,40 @@ def test_run_report_files_have_one_row_per_desktop_and_no_secret(emulator, run_p
     text = ''.join((report_dir / f).read_text() for f in files)
     for secret in (ansible_env['AWS_SECRET_ACCESS_KEY'], ansible_env['AWS_ACCESS_KEY_ID']):
         assert secret not in text
+
+
+IDLE_FLEET = {'us-east-1': [
+    {'workspace_id': 'ws-idle00001', 'tags': {'Team': 'blue'}, 'last_connected_minutes_ago': 300},
+    {'workspace_id': 'ws-idle00002', 'tags': {'Team': 'blue'}, 'last_connected_minutes_ago': 'never'},
+    {'workspace_id': 'ws-busy00001', 'tags': {'Team': 'blue'}, 'last_connected_minutes_ago': 20},
+    {'workspace_id': 'ws-busy00002', 'tags': {'Team': 'blue'}, 'connection_state': 'CONNECTED'},
+    {'workspace_id': 'ws-unkn00001', 'tags': {'Team': 'blue'}, 'connection_state': 'NONE'},
+]}
+
+
+@pytest.mark.parametrize('mode', ['selectors', 'inventory'])
+def test_min_idle_minutes_stops_only_the_idle_desktops(emulator, run_playbook, outdir, tmp_path, mode):
+    """By tag with workspaces_stop_min_idle_minutes, in both modes: the idle and never-used desktops are stopped; a recent
+    user, a connected one and one without connection status are skipped, and the summary counts them by kind."""
+    seed(emulator, IDLE_FLEET)
+    extra = {'workspaces_stop_tags': 'Team=blue', 'workspaces_stop_min_idle_minutes': '60', 'workspaces_stop_wait': False}
+    kwargs = {}
+    if mode == 'inventory':
+        extra['workspaces_stop_hosts'] = 'aws_workspaces'
+        kwargs['inventory'] = write_inventory(tmp_path, ['us-east-1'])
+    run, result = run_role(run_playbook, outdir, extra, **kwargs)
+    assert run.rc == 0, run
+    assert stopped_ids(emulator) == ['ws-idle00001', 'ws-idle00002']
+    skipped = {s['workspace_id']: s['reason'] for s in result['regions']['us-east-1']['skipped_workspaces']}
+    assert sorted(skipped) == ['ws-busy00001', 'ws-busy00002', 'ws-unkn00001']
+    assert 'min_idle_minutes=60' in skipped['ws-busy00001'] and 'connection status unknown' in skipped['ws-unkn00001']
+    assert 'idle for less than min_idle_minutes=60: 1' in run.stdout and 'only those idle for at least 60 minutes' in run.stdout
+    assert emulator.counts()['DescribeWorkspacesConnectionStatus'] == 1
+
+
+def test_min_idle_minutes_without_skip_connected_is_refused_before_any_call(emulator, run_playbook):
+    seed(emulator, IDLE_FLEET)
+    run = run_playbook('fleetops.workspaces.stop_workspaces', extra_vars={
+        'workspaces_stop_tags': 'Team=blue', 'workspaces_stop_min_idle_minutes': 60, 'workspaces_stop_skip_connected': False})
+    assert run.rc != 0 and 'workspaces_stop_min_idle_minutes must be 0 (off) or more minutes, and needs workspaces_stop_skip_connected=true' in ' '.join(error_text(run).split()), run
+    assert emulator.calls() == []
