@@ -161,7 +161,14 @@ class ActionModule(ActionBase):
             args['workspaces'] = entry['workspaces']
         else:
             args['workspace_ids'] = entry['requested']
-        return self._run_module(self.config['module'], args, task_vars)
+        controller = os.getppid()
+        outcome = self._run_module(self.config['module'], args, task_vars)
+        if os.getppid() != controller:
+            # ansible-playbook is gone (an AWX cancel kills its process group; ansible-core runs this worker in a session of
+            # its own): the module stopped sending when it noticed, and nobody can receive this result. Writing it to the dead
+            # controller's queue could block this process for ever, so end it here.
+            os._exit(1)  # pylint: disable=protected-access
+        return outcome
 
     def _report(self, role, task_vars):
         planned = self._task.args['plan']

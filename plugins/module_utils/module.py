@@ -18,6 +18,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argu
 
 from ansible_collections.fleetops.workspaces.plugins.module_utils import client as ws_client
 from ansible_collections.fleetops.workspaces.plugins.module_utils import results as ws_results
+from ansible_collections.fleetops.workspaces.plugins.module_utils.controller import watch as watch_controller
 from ansible_collections.fleetops.workspaces.plugins.module_utils.plan import normalize_descriptions
 from ansible_collections.fleetops.workspaces.plugins.module_utils.plan import validate_workspace_ids
 from ansible_collections.fleetops.workspaces.plugins.module_utils.stop import MissingWorkspacesError
@@ -123,6 +124,7 @@ def run_stop_module():
         module.fail_json(msg='Invalid parameters, nothing was stopped: ' + '; '.join(errors))
 
     deadline = ws_client.Deadline(params['timeout'], start=started)
+    watch_controller(deadline.cancel)  # an AWX cancel leaves the module running: stop sending once the controller is gone
     run = StopRun(
         None, wait=params['wait'], wait_timeout=params['wait_timeout'],
         skip_connected=params['skip_connected'], check_mode=module.check_mode, concurrent_reads=params['concurrent_reads'],
@@ -149,6 +151,7 @@ def run_stop_module():
         warn(module, warning)
     if run.aborted:
         kind, exception = run.aborted
+        kind = 'cancelled' if deadline.cancelled else kind
         module.fail_json(msg=ws_results.aborted_message(result, kind, exception, params['timeout']), **result)
     if result['failed_workspaces']:
         module.fail_json(msg=ws_results.failure_message(result), **result)
