@@ -22,7 +22,6 @@ from tests.reliability.conftest import seed
 from tests.reliability.conftest import sized
 from tests.reliability.conftest import states
 from tests.reliability.conftest import stop_calls
-from tests.reliability.conftest import wait_until
 
 FLEET_SIZE = sized(60, 600)
 BATCHES = math.ceil(FLEET_SIZE / 25)
@@ -57,24 +56,32 @@ def test_desktop_ending_in_error_fails_the_role_after_every_batch(emulator, run_
     assert final.pop(broken) == 'ERROR' and set(final.values()) == {'STOPPED'}
 
 
-def test_desktop_not_stopped_within_wait_timeout_fails_the_task_after_every_batch(emulator, run_playbook, outdir):
+def test_desktop_not_stopped_within_wait_timeout_fails_the_task_after_every_batch(emulator, emulator_gate, run_playbook, outdir):
     desktops = explicit_fleet(FLEET_SIZE)
     seed(emulator, desktops)
     ids = [d['workspace_id'] for d in desktops]
     stuck = ids[7]  # in the first batch
-    emulator.set_faults(stop_delay=1.0, latency_ms={'StopWorkspaces': 200})
+    emulator.set_faults(stop_delay=1.0)
+    # The module's first poll (the DescribeWorkspaces after its initial read) waits at the gate until the stuck desktop
+    # was put back to STOPPING, where it stays (setting a state cancels the pending transition): whatever the timing,
+    # no poll sees it STOPPED.
+    emulator_gate.hold('DescribeWorkspaces', after=math.ceil(FLEET_SIZE / 25))
 
     def hold_in_stopping():
-        # Once its stop was accepted, it stays STOPPING (setting a state cancels the pending transition).
-        wait_until(lambda: stop_calls(emulator), timeout=300, what='the first StopWorkspaces call')
-        emulator.set_workspace(stuck, REGION, state='STOPPING')
+        try:
+            emulator_gate.wait_held(1, timeout=600)
+            emulator.set_workspace(stuck, REGION, state='STOPPING')
+        finally:
+            emulator_gate.release()
 
     holder = threading.Thread(target=hold_in_stopping, daemon=True)
     holder.start()
     wait_timeout = 8
     result_path = outdir / 'result.json'
-    run = run_playbook(module_play('fleetops.workspaces.workspaces_stop', {'workspace_ids': ids, 'wait_timeout': wait_timeout}, result_path))
+    run = run_playbook(module_play('fleetops.workspaces.workspaces_stop', {'workspace_ids': ids, 'wait_timeout': wait_timeout}, result_path),
+                       env={'AWS_ENDPOINT_URL': emulator_gate.url})
     holder.join(timeout=60)
+    assert emulator_gate.held_total == 1 and emulator_gate.guard_expired == 0
     assert run.rc == 0, run
     result = read_result(result_path)
 
