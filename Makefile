@@ -29,7 +29,7 @@ bench: venv  ## Full benchmark report (docs/performance.md)
 	@.venv/bin/python -m benchmarks.run $${BENCH_ARGS:-}
 
 soak: venv  ## Reliability suite at full size (10,000 desktops under faults, 2,000 for cancel / inventory / races)
-	@FLEETOPS_SOAK=1 .venv/bin/python -m pytest tests/reliability -q -p no:cacheprovider --durations=20
+	@FLEETOPS_SOAK=1 .venv/bin/python -m pytest tests/reliability tests/functional/test_concurrency.py -q -p no:cacheprovider --durations=20
 
 build: tree  ## Build the collection tarball into .build/
 	@cd .build/ansible_collections/fleetops/workspaces && ../../../../.venv/bin/ansible-galaxy collection build --force --output-path ../../../
