@@ -48,9 +48,13 @@ mkdir -p "$LOGS"
 # -- the stages' commands ------------------------------------------------------------------------------------------------
 in_tree() { (cd "$TREE" && "$@"); }
 in_tree_integration() {
+  # Its own copy of the tree, so that it never writes into the tree sanity and units may be reading in the other lane.
+  local copy=$ROOT/.build/integration-tree
+  rm -rf "$copy" && mkdir -p "$copy" && cp -a "$ROOT/.build/ansible_collections" "$copy/" || return 1
+  local tree=$copy/ansible_collections/fleetops/workspaces
   # ansible-test passes tests/integration/integration_config.yml to every target as extra vars (its environment is filtered).
-  printf 'emulator_url: %s\n' "$AWS_ENDPOINT_URL" > "$TREE/tests/integration/integration_config.yml"
-  (cd "$TREE" && "$ROOT/.venv/bin/ansible-test" integration --local --python 3.12 --color no)
+  printf 'emulator_url: %s\n' "$AWS_ENDPOINT_URL" > "$tree/tests/integration/integration_config.yml"
+  (cd "$tree" && "$ROOT/.venv/bin/ansible-test" integration --local --python 3.12 --color no)
 }
 export -f in_tree_integration
 export ROOT TREE
