@@ -169,7 +169,7 @@ CANCEL_LEAVES_THE_MODULE_RUNNING = pytest.mark.xfail(reason=(
 
 @CANCEL_LEAVES_THE_MODULE_RUNNING
 def test_awx_cancel_after_the_first_accepted_batch_then_rerun_stops_the_rest(emulator, emulator_gate, collections_path, tmp_path,
-                                                                            report_metrics):
+                                                                             report_metrics):
     """An AWX job cancelled through ansible-runner's cancel_callback once the emulator accepted the first StopWorkspaces
     batch (the second one waits at a gate in front of the emulator, so the cancel always lands between two batches):
     the job is ``canceled``; no process of the job keeps running; a rerun stops the rest without sending a stop request

@@ -124,7 +124,7 @@ def test_two_overlapping_runs_both_succeed_and_report_every_desktop(emulator, em
 
 
 def test_desktops_stopped_by_someone_else_before_our_stop_count_as_already_stopped(emulator, emulator_gate, run_playbook, outdir,
-                                                                                 report_metrics):
+                                                                                   report_metrics):
     desktops = explicit_fleet(ACTOR_SIZE, tags=TAGS)
     seed(emulator, desktops)
     ids = [d['workspace_id'] for d in desktops]
