@@ -81,7 +81,8 @@ def test_desktop_not_stopped_within_wait_timeout_fails_the_task_after_every_batc
     run = run_playbook(module_play('fleetops.workspaces.workspaces_stop', {'workspace_ids': ids, 'wait_timeout': wait_timeout}, result_path),
                        env={'AWS_ENDPOINT_URL': emulator_gate.url})
     holder.join(timeout=60)
-    assert emulator_gate.held_total == 1 and emulator_gate.guard_expired == 0
+    # Every DescribeWorkspaces after the initial read waited (a poll of 60 ids may be several concurrent calls).
+    assert emulator_gate.held_total >= 1 and emulator_gate.guard_expired == 0
     assert run.rc == 0, run
     result = read_result(result_path)
 
