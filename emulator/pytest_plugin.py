@@ -164,6 +164,7 @@ class GateProxy:
         self.barrier_reached = False
         self.guard_expired = 0
         self.failures: dict[str, tuple[str, int, str]] = {}
+        self.failed_calls: list[tuple[str, bytes]] = []  # (operation, request body) of every call answered by fail()
         gate = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -281,6 +282,8 @@ class GateProxy:
                 import json  # pylint: disable=import-outside-toplevel
 
                 code, status, message = self.failures[operation]
+                with self.cond:
+                    self.failed_calls.append((operation, body))
                 return status, [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", code),
                                 ("x-amzn-RequestId", "00000000-0000-0000-0000-000000000000")], \
                     json.dumps({"__type": code, "message": message}).encode("utf-8")
