@@ -219,28 +219,35 @@ def test_stop_that_ends_in_error_and_wait_timeout_fail_the_task_with_ids(emulato
 
     seed(emulator, fleet(2, prefix='ws-t'))
     slow = [d['workspace_id'] for d in fleet(2, prefix='ws-t')]
-    emulator.set_faults(stop_delay=60, stop_fails_to_error={'workspace_ids': []})
+    emulator.set_faults(stop_delay=3600, stop_fails_to_error={'workspace_ids': []})  # never STOPPED within the run
     result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': slow, 'wait_timeout': 3})
     assert result['failed'] is True and result['stopped'] == []
     assert [f['error_code'] for f in result['failed_workspaces']] == ['WaitTimeout', 'WaitTimeout']
     assert 'wait_timeout=3' in result['failed_workspaces'][0]['error_message']
 
 
-def test_desktop_stopped_by_someone_else_between_read_and_stop_is_not_a_failure(emulator, run_playbook, outdir):
+def test_desktop_stopped_by_someone_else_between_read_and_stop_is_not_a_failure(emulator, emulator_gate, run_playbook, outdir):
+    """The module's StopWorkspaces request waits at a gate in front of the emulator until another actor stopped one of
+    its desktops: the race is certain, whatever the machine's load."""
     seed(emulator, fleet(3))
     ids = [d['workspace_id'] for d in fleet(3)]
-    emulator.set_faults(latency_ms={'StopWorkspaces': 1500})
+    emulator_gate.hold('StopWorkspaces')
+    errors = []
 
     def other_actor():
-        deadline = time.time() + 60
-        while time.time() < deadline and not emulator.counts().get('DescribeWorkspaces'):
-            time.sleep(0.05)
-        emulator.set_workspace(ids[0], REGION, state='STOPPED')
+        try:
+            emulator_gate.wait_held(1)
+            emulator.set_workspace(ids[0], REGION, state='STOPPED')
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            errors.append(exc)
+        finally:
+            emulator_gate.release()
 
     actor = threading.Thread(target=other_actor)
     actor.start()
-    result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': ids, 'wait_timeout': 60})
+    result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': ids, 'wait_timeout': 60}, env={'AWS_ENDPOINT_URL': emulator_gate.url})
     actor.join()
+    assert errors == []
     assert not result.get('failed'), result
     assert ids[0] in result['already_stopped'] and sorted(result['stopped']) == sorted(ids[1:])
     assert ids[0] in stop_requests(emulator)  # we did ask, AWS refused, the re-check explained it
@@ -251,12 +258,24 @@ def test_desktop_stopped_by_someone_else_between_read_and_stop_is_not_a_failure(
 
 def test_transitional_desktops_are_waited_for_then_stopped(emulator, run_playbook, outdir):
     seed(emulator, [{'workspace_id': 'ws-stopd0001', 'state': 'STOPPED'}, {'workspace_id': 'ws-avail0001'}])
-    emulator.set_faults(start_delay=8)
+    # STARTING until this test says otherwise: it finishes the start once the module stopped the other desktop, so the
+    # module certainly read it STARTING and had to wait for it, whatever the machine's load.
+    emulator.set_faults(start_delay=3600)
     boto = emulator.boto3_client('workspaces', region_name=REGION)
     boto.start_workspaces(StartWorkspaceRequests=[{'WorkspaceId': 'ws-stopd0001'}])
     emulator.reset_calls()
     assert states(emulator)['ws-stopd0001'] == 'STARTING'
+
+    def finish_start():
+        deadline = time.monotonic() + 300  # a guard against a hang, not a speed requirement
+        while time.monotonic() < deadline and not emulator.counts().get('StopWorkspaces'):
+            time.sleep(0.05)
+        emulator.set_workspace('ws-stopd0001', REGION, state='AVAILABLE')
+
+    starter = threading.Thread(target=finish_start)
+    starter.start()
     result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': ['ws-stopd0001', 'ws-avail0001']})
+    starter.join()
     assert not result.get('failed'), result
     assert sorted(result['stopped']) == ['ws-avail0001', 'ws-stopd0001']
     assert emulator.counts()['StopWorkspaces'] == 2  # the settled one is stopped in a second request
