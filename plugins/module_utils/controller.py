@@ -5,15 +5,18 @@
 
 AWX cancels a job through ansible-runner, which kills ansible-playbook's process group. ansible-core runs each worker, and
 so each module, in a session of its own, so the module would go on stopping desktops for a job nobody waits for any
-more. A watchdog thread checks once a second that the module's first ancestors (the shell, the worker, ansible-playbook)
-still run; when one is gone it calls ``on_gone`` once. Linux only (``/proc``); elsewhere it watches nothing.
+more. A watchdog thread checks once a second that the module's ancestors up to ansible-playbook (the AnsiballZ wrapper,
+the shell, the worker and ansible-playbook itself, whose command lines both run ``ansible-playbook``) still run; when one
+is gone it calls ``on_gone`` once. Ancestors beyond ansible-playbook are never watched (a shell that started it may end).
+Linux only (``/proc``); elsewhere it watches nothing.
 """
 from __future__ import annotations
 
 import os
 import threading
 
-DEPTH = 3  # /bin/sh, the worker, ansible-playbook
+LIMIT = 8   # ancestors looked at, at most
+DEPTH = 3   # watched when no ansible process is found among them (a module run over SSH: the shell, the SSH session)
 
 
 def _stat(pid):
@@ -26,17 +29,31 @@ def _stat(pid):
     return fields[0], int(fields[1])
 
 
-def ancestors(pid=None, depth=DEPTH):
-    """The pids of the first ``depth`` ancestors of ``pid`` (this process), nearest first, never init (1) or 0."""
-    chain = []
+def runs_ansible(pid):
+    """True when the process runs an Ansible command (``ansible-playbook``, ``ansible``...): a forked worker shows its parent's."""
+    try:
+        with open('/proc/%d/cmdline' % pid, 'rb') as handle:
+            argv = handle.read().split(b'\0')[:3]
+    except OSError:
+        return False
+    return any(os.path.basename(arg).startswith(b'ansible') and not os.path.basename(arg).startswith(b'ansible-runner') for arg in argv)
+
+
+def ancestors(pid=None):
+    """The pids of the ancestors of ``pid`` (this process) up to the second one running Ansible (the worker, then
+    ansible-playbook), nearest first; without any, the first DEPTH. Never init (1) or 0."""
+    chain, ansible = [], 0
     current = os.getpid() if pid is None else pid
-    for dummy in range(depth):
+    for dummy in range(LIMIT):
         stat = _stat(current)
         if stat is None or stat[1] <= 1:
             break
         current = stat[1]
         chain.append(current)
-    return chain
+        ansible += runs_ansible(current)
+        if ansible == 2:
+            return chain
+    return chain if ansible else chain[:DEPTH]
 
 
 def alive(pid):
@@ -62,3 +79,17 @@ def watch(on_gone, chain=None, interval=1.0):
 
     threading.Thread(target=loop, name='fleetops-controller-watch', daemon=True).start()
     return done
+
+
+GRACE = 5.0  # seconds a module may take to end cleanly (a request in flight, the result) once its controller is gone
+
+
+def stop_when_gone(cancel, grace=GRACE):
+    """Watch the controller (:func:`watch`): once it is gone, call ``cancel()`` (no further request is sent), and end the
+    process ``grace`` seconds later if it has not ended by itself (a request still in flight that nobody waits for)."""
+    def gone():
+        cancel()
+        timer = threading.Timer(grace, os._exit, (1,))  # pylint: disable=protected-access
+        timer.daemon = True
+        timer.start()
+    return watch(gone)

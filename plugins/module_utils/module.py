@@ -18,7 +18,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argu
 
 from ansible_collections.fleetops.workspaces.plugins.module_utils import client as ws_client
 from ansible_collections.fleetops.workspaces.plugins.module_utils import results as ws_results
-from ansible_collections.fleetops.workspaces.plugins.module_utils.controller import watch as watch_controller
+from ansible_collections.fleetops.workspaces.plugins.module_utils.controller import stop_when_gone
 from ansible_collections.fleetops.workspaces.plugins.module_utils.plan import normalize_descriptions
 from ansible_collections.fleetops.workspaces.plugins.module_utils.plan import validate_workspace_ids
 from ansible_collections.fleetops.workspaces.plugins.module_utils.stop import MissingWorkspacesError
@@ -124,7 +124,7 @@ def run_stop_module():
         module.fail_json(msg='Invalid parameters, nothing was stopped: ' + '; '.join(errors))
 
     deadline = ws_client.Deadline(params['timeout'], start=started)
-    watch_controller(deadline.cancel)  # an AWX cancel leaves the module running: stop sending once the controller is gone
+    stop_when_gone(deadline.cancel)  # an AWX cancel leaves the module running: stop sending once the controller is gone
     run = StopRun(
         None, wait=params['wait'], wait_timeout=params['wait_timeout'],
         skip_connected=params['skip_connected'], check_mode=module.check_mode, concurrent_reads=params['concurrent_reads'],

@@ -48,8 +48,8 @@ def read_since(emulator, since):
 def test_killed_run_then_rerun_finishes_without_resending_stops(emulator, emulator_gate, run_playbook, start_playbook, outdir, kill_scope,
                                                                 report_metrics):
     """``process-group``: SIGKILL to ansible-playbook's process group, as asked. ansible-core's workers run in sessions
-    of their own (WORKER_SESSION_ISOLATION), so the module process survives it and finishes its own run; the test
-    waits for it, then runs again. ``process-tree``: SIGKILL to every process of the run (a container or pod kill), so
+    of their own (WORKER_SESSION_ISOLATION), so the module process survives the kill; it notices that ansible-playbook is
+    gone and sends no further batch (it ends within seconds); the test waits for it, then runs again. ``process-tree``: SIGKILL to every process of the run (a container or pod kill), so
     the module dies between two batches; the second run must finish the job."""
     desktops = explicit_fleet(FLEET_SIZE, tags={'Schedule': 'nightly'})
     for desktop in desktops[::10]:
@@ -75,8 +75,8 @@ def test_killed_run_then_rerun_finishes_without_resending_stops(emulator, emulat
     first.wait(timeout=60)
     assert first.rc == -9, first
     assert tree, 'no worker or module process was found under ansible-playbook'
-    # A module that survived the kill (process-group) runs to its end before the second run starts. Its worker then
-    # blocks for ever writing the result to the dead ansible-playbook (it holds both ends of that pipe): killed here.
+    # A module that survived the kill (process-group) stops sending and ends before the second run starts. Its worker (a
+    # plain task here, not the role's planner) may then block writing the result to the dead ansible-playbook: killed here.
     if kill_scope == 'process-tree':
         wait_until(lambda: not alive(tree), timeout=30, interval=0.1, what='every process of the killed run to end')
     emulator_gate.release()  # the held batch was sent before the kill: AWS may still carry it out
@@ -158,16 +158,6 @@ def process_kinds(pids):
     return kinds
 
 
-CANCEL_LEAVES_THE_MODULE_RUNNING = pytest.mark.xfail(reason=(
-    "ansible-runner cancels with SIGKILL to ansible-playbook's process group, but ansible-core (2.19+) puts every forked "
-    'worker in a process group of its own (setsid(), or setpgid() with WORKER_SESSION_ISOLATION=false), so the worker and '
-    'the workspaces_stop module it runs survive the cancel: the module goes on sending the remaining StopWorkspaces '
-    'batches, and the worker then blocks for ever writing to the dead ansible-playbook. Needed in the module: stop before '
-    'the next batch (and exit) once its controller is gone (its worker re-parented, or SIGHUP/SIGTERM/SIGINT received).'),
-    strict=False)
-
-
-@CANCEL_LEAVES_THE_MODULE_RUNNING
 def test_awx_cancel_after_the_first_accepted_batch_then_rerun_stops_the_rest(emulator, emulator_gate, collections_path, tmp_path,
                                                                              report_metrics):
     """An AWX job cancelled through ansible-runner's cancel_callback once the emulator accepted the first StopWorkspaces

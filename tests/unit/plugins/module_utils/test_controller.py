@@ -25,7 +25,25 @@ def exited_pid():
 
 def test_ancestors_start_with_the_parent():
     chain = controller.ancestors()
-    assert chain and chain[0] == os.getppid() and 1 not in chain and len(chain) <= controller.DEPTH
+    assert chain and chain[0] == os.getppid() and 1 not in chain and len(chain) <= controller.LIMIT
+
+
+def test_ancestors_end_at_the_second_process_running_ansible(tmp_path):
+    """A stand-in for ansible-playbook (a script named so) forks a worker (a fork keeps its command line), which starts a
+    shell, which starts the module: the chain ends at the stand-in, not beyond it."""
+    module = tmp_path / 'AnsiballZ_module.py'
+    module.write_text('import sys\nsys.path[:0] = %r\n'
+                      'from ansible_collections.fleetops.workspaces.plugins.module_utils import controller\n'
+                      'print(repr(controller.ancestors()))\n' % sys.path)
+    playbook = tmp_path / 'ansible-playbook'
+    playbook.write_text('import os, subprocess, sys\n'
+                        'if os.fork() == 0:\n'
+                        '    subprocess.run(["/bin/sh", "-c", "%s %s && true"])\n'
+                        '    os._exit(0)\n'
+                        'os.wait()\n' % (sys.executable, module))
+    output = subprocess.run([sys.executable, str(playbook)], check=True, capture_output=True, text=True).stdout
+    chain = [int(pid) for pid in output.strip().strip('[]').split(',')]
+    assert len(chain) == 3  # the shell, the forked "worker", "ansible-playbook"
 
 
 def test_alive_tells_a_running_process_from_an_exited_one():
