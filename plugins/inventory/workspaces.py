@@ -56,25 +56,13 @@ options:
     type: list
     elements: str
     default: [workspace_id]
-  session_token:
-    description:
-      - AWS STS session token for use with temporary credentials.
-      - See the AWS documentation for more information about access tokens
-        U(https://docs.aws.amazon.com/general/latest/gr/aws-sec-cred-types.html#access-keys-and-secret-access-keys).
-      - The O(session_token) and O(profile) options are mutually exclusive.
-      - Besides C(AWS_SESSION_TOKEN), C(AWS_SECURITY_TOKEN) is read too, the variable that the AWX / Automation Controller
-        "Amazon Web Services" credential sets.
-    type: str
-    aliases: ['aws_session_token']
-    env:
-      - name: AWS_SESSION_TOKEN
-      - name: AWS_SECURITY_TOKEN
 extends_documentation_fragment:
   - fleetops.workspaces.filters
   - fleetops.workspaces.concurrency
   - inventory_cache
   - constructed
   - amazon.aws.boto3
+  - fleetops.workspaces.credentials.plugins
   - amazon.aws.common.plugins
   - amazon.aws.region.plugins
   - amazon.aws.assume_role.plugins

@@ -41,6 +41,7 @@ seealso:
 extends_documentation_fragment:
   - fleetops.workspaces.filters
   - fleetops.workspaces.concurrency
+  - fleetops.workspaces.credentials
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

@@ -27,7 +27,7 @@ IAM_PREFIX = {'workspaces': 'workspaces', 'tagging': 'tag', 'ec2': 'ec2'}
 READ_ONLY = ('Describe', 'Get', 'List')
 MASKED = 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'
 
-# The inventory source of docs/awx.md. The plugin reads AWX's AWS_SECURITY_TOKEN itself (amazon.aws only reads AWS_SESSION_TOKEN).
+# The inventory source of docs/awx.md. The plugin reads AWS_SESSION_TOKEN, else AWS_SECURITY_TOKEN (amazon.aws only reads the first).
 INVENTORY_SOURCE = """\
 plugin: fleetops.workspaces.workspaces
 regions: [us-east-1, eu-west-1]
@@ -55,8 +55,18 @@ def survey_answers(**overrides):
     return answers
 
 
-def private_data_dir(root, emulator, collections_path, extravars, cmdline=None):
-    """An AWX-like ansible-runner private data directory; returns its path."""
+# What AWX's "Amazon Web Services" credential injects for temporary credentials: both token variables since AWX 21.11,
+# AWS_SECURITY_TOKEN alone in older AWX and Tower.
+SESSION_TOKEN = 'fleetops-awx-session-token-FwoGZXIvYXdzEJr'
+AWX_TOKEN_VARIABLES = {
+    'awx-21.11+': ('AWS_SECURITY_TOKEN', 'AWS_SESSION_TOKEN'),
+    'awx-older-or-tower': ('AWS_SECURITY_TOKEN',),
+}
+
+
+def private_data_dir(root, emulator, collections_path, extravars, cmdline=None, awx='awx-older-or-tower'):
+    """An AWX-like ansible-runner private data directory; returns its path. ``awx``: which AWX generation's credential
+    variables the job gets (a key of AWX_TOKEN_VARIABLES)."""
     root.mkdir()
     (root / 'env').mkdir()
     (root / 'project').mkdir()
@@ -64,10 +74,10 @@ def private_data_dir(root, emulator, collections_path, extravars, cmdline=None):
     shutil.copy(PLAYBOOK, root / 'project' / 'stop_workspaces.yml')
     (root / 'inventory' / 'aws.workspaces.yml').write_text(INVENTORY_SOURCE)
     envvars = {
-        # What AWX's "Amazon Web Services" credential injects (no AWS_SESSION_TOKEN).
+        # What AWX's "Amazon Web Services" credential injects.
         'AWS_ACCESS_KEY_ID': 'ASIAFLEETOPSTEMPKEY01',
         'AWS_SECRET_ACCESS_KEY': 'fleetops-awx-temporary-secret-key',
-        'AWS_SECURITY_TOKEN': 'fleetops-awx-session-token-FwoGZXIvYXdzEJr',
+        **{variable: SESSION_TOKEN for variable in AWX_TOKEN_VARIABLES[awx]},
         # Test plumbing: the emulator as endpoint, this checkout as the collection, this virtualenv's Ansible.
         'AWS_ENDPOINT_URL': emulator.url,
         'ANSIBLE_COLLECTIONS_PATH': collections_path,
@@ -115,11 +125,13 @@ def job_output(runner):
 
 
 # -- jobs ---------------------------------------------------------------------------------------------------------------
-def test_awx_job_inventory_mode(emulator, collections_path, tmp_path):
-    """Job template with the survey, inventory mode: status successful, rc 0, the stats artifact, the call log."""
+@pytest.mark.parametrize('awx', sorted(AWX_TOKEN_VARIABLES))
+def test_awx_job_inventory_mode(emulator, collections_path, tmp_path, awx):
+    """Job template with the survey, inventory mode: status successful, rc 0, the stats artifact, the call log; with the
+    credential variables of either AWX generation, every call (inventory and modules) carries the session token."""
     fleet = seed_fleet(emulator, per_region=4, keep=(3,))
     answers = survey_answers(workspaces_stop_hosts='aws_workspaces', workspaces_stop_tags='Team=blue')
-    runner = run_job(private_data_dir(tmp_path / 'pdd', emulator, collections_path, answers))
+    runner = run_job(private_data_dir(tmp_path / 'pdd', emulator, collections_path, answers, awx=awx))
     assert (runner.status, runner.rc) == ('successful', 0), job_output(runner)
 
     artifact = stats_artifact(runner)['workspaces_stop']
@@ -136,7 +148,9 @@ def test_awx_job_inventory_mode(emulator, collections_path, tmp_path):
     assert {w['workspace_id']: w['state'] for w in emulator.workspaces()} == {w: ('AVAILABLE' if w.endswith('000003') else 'STOPPED') for w in fleet}
     assert_policy_covers(emulator)
 
-    # AWX's AWS_SECURITY_TOKEN reached the modules as their (no_log) session_token.
+    # The credential's token reached the inventory plugin and the modules (as their no_log session_token): every call sent it.
+    assert {(c['access_key_id'], c['session_token_sent']) for c in emulator.calls()} == {('ASIAFLEETOPSTEMPKEY01', True)}
+    assert SESSION_TOKEN not in json.dumps(list(runner.events))
     stop_events = [e for e in runner.events if e.get('event') == 'runner_item_on_ok'
                    and e['event_data'].get('task_action') == 'fleetops.workspaces.workspaces_stop']
     assert len(stop_events) == 2
