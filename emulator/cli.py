@@ -33,16 +33,20 @@ def _add_fault_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--fault-seed", type=int, help="seed of the fault RNG (reproducible faults)")
     group.add_argument("--stop-fails-to-error", type=float, metavar="P", help="probability that an accepted stop ends in ERROR")
     group.add_argument("--stop-fails-ids", metavar="ID,ID", help="desktops whose accepted stop ends in ERROR")
+    group.add_argument("--start-fails-to-error", type=float, metavar="P", help="probability that an accepted start ends in ERROR")
+    group.add_argument("--start-fails-ids", metavar="ID,ID", help="desktops whose accepted start ends in ERROR")
     group.add_argument("--stop-delay", type=float, help="seconds STOPPING lasts (default 0.5)")
     group.add_argument("--start-delay", type=float, help="seconds STARTING lasts (default 0.5)")
     group.add_argument("--reboot-delay", type=float, help="seconds REBOOTING lasts (default 0.5)")
+    group.add_argument("--connection-status-empty-first-page", action="store_true", default=None,
+                       help="DescribeWorkspacesConnectionStatus without NextToken answers an empty page with a NextToken")
 
 
 def fault_settings(args: argparse.Namespace) -> dict[str, Any]:
     settings: dict[str, Any] = {}
     for flag, key in (("latency_ms", "latency_ms"), ("throttle_rate", "throttle_rate"), ("error_rate", "error_rate"),
                       ("fault_seed", "fault_seed"), ("stop_delay", "stop_delay"), ("start_delay", "start_delay"),
-                      ("reboot_delay", "reboot_delay")):
+                      ("reboot_delay", "reboot_delay"), ("connection_status_empty_first_page", "connection_status_empty_first_page")):
         if getattr(args, flag) is not None:
             settings[key] = getattr(args, flag)
     for flag, key in (("throttle", "throttle"), ("error", "errors"), ("latency", "latency_ms")):
@@ -50,13 +54,14 @@ def fault_settings(args: argparse.Namespace) -> dict[str, Any]:
             table = settings[key] if isinstance(settings.get(key), dict) else ({"*": settings[key]} if key in settings else {})
             table.update(dict(getattr(args, flag)))
             settings[key] = table
-    stop_fails: dict[str, Any] = {}
-    if args.stop_fails_to_error is not None:
-        stop_fails["probability"] = args.stop_fails_to_error
-    if args.stop_fails_ids:
-        stop_fails["workspace_ids"] = [i.strip() for i in args.stop_fails_ids.split(",") if i.strip()]
-    if stop_fails:
-        settings["stop_fails_to_error"] = stop_fails
+    for kind in ("stop", "start"):
+        fails: dict[str, Any] = {}
+        if getattr(args, f"{kind}_fails_to_error") is not None:
+            fails["probability"] = getattr(args, f"{kind}_fails_to_error")
+        if getattr(args, f"{kind}_fails_ids"):
+            fails["workspace_ids"] = [i.strip() for i in getattr(args, f"{kind}_fails_ids").split(",") if i.strip()]
+        if fails:
+            settings[f"{kind}_fails_to_error"] = fails
     return settings
 
 
@@ -139,6 +144,17 @@ def cmd_workspaces(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_set_workspace(args: argparse.Namespace) -> int:
+    fields: dict[str, Any] = {}
+    for name in ("state", "running_mode", "user_name", "account_id", "last_connected_minutes_ago", "last_known_user_connection_timestamp"):
+        if getattr(args, name) is not None:
+            fields[name] = getattr(args, name)
+    if args.connection_state is not None:
+        fields["connection_state"] = None if args.connection_state == "NONE" else args.connection_state
+    _print(EmulatorClient(args.url).set_workspace(args.workspace_id, args.region, **fields))
+    return 0
+
+
 def cmd_health(args: argparse.Namespace) -> int:
     _print(EmulatorClient(args.url).health())
     return 0
@@ -186,6 +202,17 @@ def build_parser() -> argparse.ArgumentParser:
     workspaces = client_parser("workspaces", "print every desktop (ground truth)")
     workspaces.add_argument("--region")
     workspaces.set_defaults(func=cmd_workspaces)
+    one = client_parser("set-workspace", "change one desktop at run time (state, connection, last connection time...)")
+    one.add_argument("workspace_id")
+    one.add_argument("--region", required=True)
+    one.add_argument("--account-id")
+    one.add_argument("--state")
+    one.add_argument("--running-mode")
+    one.add_argument("--user-name")
+    one.add_argument("--connection-state", help="CONNECTED, DISCONNECTED, UNKNOWN or NONE (no status entry)")
+    one.add_argument("--last-connected-minutes-ago", help="minutes, or 'never'")
+    one.add_argument("--last-known-user-connection-timestamp", help="ISO 8601 (UTC unless an offset is given), or 'never'")
+    one.set_defaults(func=cmd_set_workspace)
     client_parser("health", "check the server").set_defaults(func=cmd_health)
     return parser
 

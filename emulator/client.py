@@ -80,6 +80,11 @@ class EmulatorClient:
         """Logged AWS calls (oldest first), optionally only one operation / service / after a ``seq``."""
         return self.call_report(operation, service, since)["calls"]
 
+    def rate_stats(self, since: int = 0) -> dict[str, Any]:
+        """``GET /_emulator/rate``: per account and region, attempted / accepted / rate-limited calls, the accepted rate,
+        per-second windows and the largest bursts over the limit (from the call log), plus the current ``rate_limit``."""
+        return self._request("GET", "rate", query={"since": since or None})
+
     def reset_calls(self) -> int:
         return self._request("DELETE", "calls")["cleared"]
 
@@ -96,8 +101,15 @@ class EmulatorClient:
         return self._request("POST", "faults", settings)
 
     def set_workspace(self, workspace_id: str, region: str, **fields: Any) -> dict[str, Any]:
-        """Force one desktop's state / running_mode / connection_state (None: no entry) / user_name / tags / workspace_name."""
+        """Force one desktop's state / running_mode / connection_state (None: no entry) / user_name / tags / workspace_name /
+        last_connected_minutes_ago / last_known_user_connection_timestamp (None or "never": never connected)."""
         return self._request("POST", f"workspaces/{urllib.parse.quote(workspace_id)}", dict(fields, region=region))
+
+    def set_connection(self, workspace_id: str, region: str, connection_state: str | None = "DISCONNECTED", **last: Any) -> dict[str, Any]:
+        """Change one desktop's connection at run time, e.g. ``set_connection(i, r, "CONNECTED")`` (a user connects now) or
+        ``set_connection(i, r, "DISCONNECTED", last_connected_minutes_ago=90)``; ``connection_state=None``: no status entry.
+        ``last`` is ``last_connected_minutes_ago`` or ``last_known_user_connection_timestamp`` (None / "never": never)."""
+        return self.set_workspace(workspace_id, region, connection_state=connection_state, **last)
 
     def workspaces(self, region: str | None = None, account_id: str | None = None) -> list[dict[str, Any]]:
         """Ground truth: every desktop with region, state, running_mode, connection_state, tags, ..."""

@@ -14,15 +14,18 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.workspaces.models import workspaces_backends
 from werkzeug.wrappers import Request, Response
 
-from emulator import __version__
+from emulator import __version__, ratelimit
 from emulator.extension import reset_backends
 from emulator.faults import FaultConfigError
-from emulator.runtime import CALLS, FAULTS, LOCK
-from emulator.seed import NO_CONNECTION, SeedError, seed
+from emulator.runtime import CALLS, FAULTS, LOCK, wall
+from emulator.seed import DEFAULT, NO_CONNECTION, SeedError, last_connection, seed
 from emulator.workspaces import CONNECTION_STATES, RUNNING_MODES, WORKSPACE_STATES, EmulatedWorkspace
 
 PREFIX = "/_emulator"
-SET_WORKSPACE_FIELDS = {"region", "account_id", "state", "running_mode", "connection_state", "user_name", "tags", "workspace_name"}
+SET_WORKSPACE_FIELDS = {
+    "region", "account_id", "state", "running_mode", "connection_state", "user_name", "tags", "workspace_name",
+    "last_connected_minutes_ago", "last_known_user_connection_timestamp",
+}
 
 
 class ControlError(Exception):
@@ -84,6 +87,14 @@ def calls(request: Request) -> dict[str, Any]:
     return CALLS.report(operation=args.get("operation"), service=args.get("service"), since=int(args.get("since", 0)))
 
 
+def rate(request: Request) -> dict[str, Any]:
+    """Rate-limit statistics computed from the call log (see emulator.ratelimit.stats)."""
+    limit = FAULTS.get("rate_limit")
+    report = CALLS.report(since=int(request.args.get("since", 0)))
+    result = ratelimit.stats(report["calls"], limit["calls_per_second"] if limit else None)
+    return dict(result, rate_limit=limit)
+
+
 def clear_calls(_request: Request) -> dict[str, Any]:
     return {"cleared": CALLS.clear()}
 
@@ -114,11 +125,14 @@ def set_workspace(request: Request, workspace_id: str) -> dict[str, Any]:
     _check(body, "running_mode", RUNNING_MODES)
     if "connection_state" in body and body["connection_state"] is not None:
         _check(body, "connection_state", CONNECTION_STATES + (NO_CONNECTION,))
+    last = last_connection("request", body, wall())
     with LOCK:
         found = [ws for dummy, dummy, ws in iter_workspaces(body["region"], account_id) if ws.workspace_id == workspace_id]
         if not found:
             raise ControlError(404, f"workspace {workspace_id} not found in {account_id}/{body['region']}")
         ws = found[0]
+        if last is not DEFAULT and body.get("connection_state", ws.connection_state) == "CONNECTED":
+            raise ControlError(400, "a CONNECTED desktop's last connection is now; set connection_state to DISCONNECTED or UNKNOWN as well")
         if "state" in body:
             ws.state = body["state"]
         if "running_mode" in body:
@@ -126,6 +140,9 @@ def set_workspace(request: Request, workspace_id: str) -> dict[str, Any]:
         if "connection_state" in body:
             conn = body["connection_state"]
             ws.set_connection(None if conn in (None, NO_CONNECTION) else conn)
+        if last is not DEFAULT:
+            ws.last_connection = last
+            ws.connection_checked = wall()
         if "user_name" in body:
             ws.user_name = str(body["user_name"])
         if "workspace_name" in body:
@@ -146,6 +163,7 @@ ROUTES: dict[tuple[str, str], Callable[[Request], dict[str, Any]]] = {
     ("POST", "/reset"): reset,
     ("GET", "/calls"): calls,
     ("DELETE", "/calls"): clear_calls,
+    ("GET", "/rate"): rate,
     ("GET", "/faults"): get_faults,
     ("POST", "/faults"): set_faults,
     ("GET", "/workspaces"): list_workspaces,

@@ -8,7 +8,9 @@ state, a spec always produces the same ids, users, states, tags and connection s
 """
 from __future__ import annotations
 
+import datetime
 import ipaddress
+import itertools
 import random
 import string
 from typing import Any
@@ -29,12 +31,16 @@ SPEC_KEYS = {"seed", "account_id", "regions"}
 REGION_KEYS = {"directories", "workspaces"}
 DIRECTORY_KEYS = {
     "directory_id", "directory_name", "count", "bundle_id", "user_prefix", "running_modes", "states", "connection_states",
-    "tags", "tag_fraction",
+    "tags", "tag_fraction", "last_connected_minutes_ago",
 }
 WORKSPACE_KEYS = {
     "workspace_id", "directory_id", "user_name", "state", "running_mode", "connection_state", "tags", "bundle_id",
-    "workspace_name", "computer_name", "ip_address",
+    "workspace_name", "computer_name", "ip_address", "last_connected_minutes_ago", "last_known_user_connection_timestamp",
 }
+# Spellings of "never connected" (no LastKnownUserConnectionTimestamp) besides null.
+NEVER = ("never", "none", "null")
+# Marks "no idle setting given: keep the default" (None means never connected).
+DEFAULT = object()
 
 
 class SeedError(ValueError):
@@ -80,6 +86,84 @@ def allocate(what: str, dist: Any, count: int, rng: random.Random, allowed: tupl
     labels = [label for label in weights for dummy in range(counts[label])]
     rng.shuffle(labels)
     return labels
+
+
+def _is_never(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip().lower() in NEVER)
+
+
+def minutes_ago(what: str, value: Any, now: float) -> float | None:
+    """Epoch seconds ``value`` minutes before ``now``; None for null / "never" (never connected)."""
+    if _is_never(value):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            pass
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+        raise SeedError(f"{what} must be a number of minutes >= 0, null or 'never', got {value!r}")
+    return now - float(value) * 60.0
+
+
+def timestamp(what: str, value: Any) -> float | None:
+    """Epoch seconds from an ISO 8601 string (UTC unless it has an offset) or a number; None for null / "never"."""
+    if _is_never(value):
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, datetime.datetime):  # YAML parses unquoted timestamps
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise SeedError(f"{what} must be an ISO 8601 timestamp, epoch seconds, null or 'never', got {value!r}") from exc
+    else:
+        raise SeedError(f"{what} must be an ISO 8601 timestamp, epoch seconds, null or 'never', got {value!r}")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+    return parsed.timestamp()
+
+
+def last_connection(what: str, spec: dict[str, Any], now: float) -> Any:
+    """The last-connection time an explicit desktop (or a control request) asks for: epoch seconds, None (never), or DEFAULT."""
+    given = [key for key in ("last_connected_minutes_ago", "last_known_user_connection_timestamp") if key in spec]
+    if len(given) > 1:
+        raise SeedError(f"{what}: give last_connected_minutes_ago or last_known_user_connection_timestamp, not both")
+    if not given:
+        return DEFAULT
+    if given[0] == "last_connected_minutes_ago":
+        return minutes_ago(f"{what}.last_connected_minutes_ago", spec[given[0]], now)
+    return timestamp(f"{what}.last_known_user_connection_timestamp", spec[given[0]])
+
+
+def idle_times(what: str, value: Any, count: int, rng: random.Random, now: float) -> list[Any]:
+    """Per-desktop last-connection times (epoch seconds or None) of a directory group's ``last_connected_minutes_ago``.
+
+    A number / null / "never": the same for all; a list: assigned in order (cycled when shorter than ``count``);
+    ``{min: M, max: N}``: uniform minutes drawn with the seed; ``{minutes or "never": fraction}``: exact proportions,
+    shuffled with the seed.
+    """
+    if count == 0:
+        return []
+    if isinstance(value, list):
+        if not value:
+            raise SeedError(f"{what} must not be an empty list")
+        times = [minutes_ago(f"{what}[{i}]", v, now) for i, v in enumerate(value)]
+        return list(itertools.islice(itertools.cycle(times), count))
+    if isinstance(value, dict) and value and set(value) <= {"min", "max"}:
+        low = minutes_ago(f"{what}.min", value.get("min", 0), now)
+        high = minutes_ago(f"{what}.max", value.get("max", value.get("min", 0)), now)
+        if low is None or high is None or high > low:
+            raise SeedError(f"{what} needs numbers with min <= max, got {value!r}")
+        return [rng.uniform(high, low) for dummy in range(count)]
+    if isinstance(value, dict):
+        keys = tuple(value)
+        labels = allocate(what, value, count, rng, keys)
+        times = {key: minutes_ago(f"{what} key {key!r}", key, now) for key in keys}
+        return [times[label] for label in labels]
+    return [minutes_ago(what, value, now)] * count
 
 
 def _random_id(rng: random.Random, prefix: str, chars: str, length: int) -> str:
@@ -213,10 +297,14 @@ class _Seeder:  # pylint: disable=too-few-public-methods
         tags = _tags(f"{what}.tags", dspec.get("tags"))
         tagged = set(self.rng.sample(range(count), round(count * fraction))) if tags else set()
         width = max(4, len(str(count)))
+        if "last_connected_minutes_ago" in dspec:
+            idle = idle_times(f"{what}.last_connected_minutes_ago", dspec["last_connected_minutes_ago"], count, self.rng, self.now)
+        else:
+            idle = [DEFAULT] * count
         for i in range(count):
             self._add(region, {
                 "directory_id": directory_id, "bundle_id": bundle_id, "user_name": f"{prefix}{i + 1:0{width}d}",
-                "running_mode": modes[i], "state": states[i], "connection_state": connections[i],
+                "running_mode": modes[i], "state": states[i], "connection_state": connections[i], "last_connection": idle[i],
             }, tags if i in tagged else [])
         self.directories.append({"directory_id": directory_id, "region": region, "account_id": self.account_id, "count": count})
         return directory_id
@@ -230,6 +318,9 @@ class _Seeder:  # pylint: disable=too-few-public-methods
         _check_choice(f"{what}.running_mode", fields.setdefault("running_mode", "AUTO_STOP"), RUNNING_MODES)
         conn = fields.get("connection_state", "DISCONNECTED")
         fields["connection_state"] = _check_choice(f"{what}.connection_state", NO_CONNECTION if conn is None else conn, CONNECTION_STATES + (NO_CONNECTION,))
+        fields["last_connection"] = last_connection(what, wspec, self.now)
+        if fields["last_connection"] is not DEFAULT and fields["connection_state"] == "CONNECTED":
+            raise SeedError(f"{what}: a CONNECTED desktop's last connection is now; last-connection keys need another connection_state")
         workspace_id = fields.get("workspace_id")
         if workspace_id is not None and not WORKSPACE_ID_RE.match(str(workspace_id)):
             raise SeedError(f"{what}.workspace_id must match {WORKSPACE_ID_RE.pattern}, got {workspace_id!r}")
@@ -265,8 +356,11 @@ class _Seeder:  # pylint: disable=too-few-public-methods
         conn = fields["connection_state"]
         ws.connection_state = None if conn == NO_CONNECTION else conn
         ws.connection_checked = self.now
+        given = fields.get("last_connection", DEFAULT)
         if conn == "CONNECTED":
-            ws.last_connection = self.now - self.rng.uniform(60, 8 * 3600)
+            ws.last_connection = self.now - self.rng.uniform(60, 8 * 3600)  # when the session began
+        elif given is not DEFAULT:
+            ws.last_connection = given
         elif conn == "DISCONNECTED":
             ws.last_connection = self.now - self.rng.uniform(3600, 7 * 86400)
         backend.add_workspace(ws)

@@ -10,8 +10,10 @@ serialises backend access with :data:`emulator.runtime.LOCK` and records the cal
 from __future__ import annotations
 
 import contextlib
+import html
 import io
 import json
+import os
 import re
 import sys
 import time
@@ -22,6 +24,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
 
+from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
@@ -77,6 +80,19 @@ def _access_key_id(authorization: str) -> str | None:
     return authorization.split(marker, 1)[1].split("/", 1)[0] or None
 
 
+def account_id_of(environ: dict[str, Any], access_key_id: str | None) -> str:
+    """The account moto serves this call from (as moto's BaseResponse.get_current_account decides it)."""
+    if "MOTO_ACCOUNT_ID" in os.environ:
+        return os.environ["MOTO_ACCOUNT_ID"]
+    if environ.get("HTTP_X_MOTO_ACCOUNT_ID"):
+        return environ["HTTP_X_MOTO_ACCOUNT_ID"]
+    if access_key_id:
+        from moto.iam.models import get_account_id_from  # pylint: disable=import-outside-toplevel
+
+        return get_account_id_from(access_key_id)
+    return DEFAULT_ACCOUNT_ID
+
+
 def _status_line(status: int) -> str:
     try:
         return f"{status} {HTTPStatus(status).phrase}"
@@ -93,6 +109,16 @@ def _json_error(code: str, status: int, message: str) -> tuple[int, list[tuple[s
         ("x-amzn-ErrorType", code),
     ]
     return status, headers, body
+
+
+def _ec2_error(code: str, status: int, message: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    """An EC2 (query protocol) error response."""
+    request_id = str(uuid.uuid4())
+    body = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>{code}</Code><Message>{html.escape(message)}</Message>'
+        f"</Error></Errors><RequestID>{request_id}</RequestID></Response>"
+    ).encode("utf-8")
+    return status, [("Content-Type", "text/xml;charset=UTF-8"), ("Content-Length", str(len(body)))], body
 
 
 def error_code(status: int, headers: list[tuple[str, str]], body: bytes) -> str:
@@ -131,13 +157,29 @@ class EmulatorApp:
         return [body]
 
     def _aws_call(self, environ: dict[str, Any], call: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
-        service, operation = call["service"], call["operation"]
+        service, operation, region = call["service"], call["operation"], call["region"]
         received = wall()
+        access_key_id = _access_key_id(environ.get("HTTP_AUTHORIZATION", ""))
+        with LOCK:  # moto creates IAM backends lazily
+            account_id = account_id_of(environ, access_key_id)
         latency = FAULTS.latency_seconds(service, operation)
         if latency:
             time.sleep(latency)
-        fault = FAULTS.pick_fault(service, operation)
-        if fault is not None:
+        kind: str | None = None
+        gated = FAULTS.gate(service, operation, region, account_id)
+        if gated is not None:
+            kind, fault = gated
+        else:
+            fault = FAULTS.pick_fault(service, operation)
+            if fault is not None:
+                kind = "throttle" if fault[0] == "ThrottlingException" else "error"
+        if fault is None and service == "ec2" and FAULTS.ec2_denied(operation):
+            kind, fault = "access_denied", ("UnauthorizedOperation", 403, (
+                f"You are not authorized to perform this operation. User: arn:aws:iam::{account_id}:user/emulator is not authorized "
+                f"to perform: ec2:{operation} because no identity-based policy allows the ec2:{operation} action"))
+            status, headers, body = _ec2_error(*fault)
+            outcome = fault[0]
+        elif fault is not None:
             status, headers, body = _json_error(*fault)
             outcome = fault[0]
         else:
@@ -148,14 +190,17 @@ class EmulatorApp:
             "time": received,
             "service": service,
             "operation": operation,
-            "region": call["region"],
+            "region": region,
+            "account_id": account_id,
             "params": call["params"],
             "outcome": outcome,
             "status": status,
             "injected": fault is not None,
+            # Which injected fault: throttle, error, rate_limit, access_denied, expired_token (None: served by moto).
+            "fault": kind,
             "duration_ms": round((wall() - received) * 1000, 3),
             # Who signed it (the access key id is not a secret) and whether an STS session token came along (never its value).
-            "access_key_id": _access_key_id(environ.get("HTTP_AUTHORIZATION", "")),
+            "access_key_id": access_key_id,
             "session_token_sent": bool(environ.get("HTTP_X_AMZ_SECURITY_TOKEN")),
         })
         return status, headers, body

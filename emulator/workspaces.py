@@ -167,7 +167,11 @@ class EmulatedWorkspace(Workspace):
             "ConnectionState": self.connection_state,
             "ConnectionStateCheckTimestamp": self.connection_checked,
         }
-        if self.last_connection is not None:
+        if self.connection_state == "CONNECTED":
+            # The user is connected right now: the last known connection is the time of this read (as AWS reports it).
+            now = wall()
+            entry["ConnectionStateCheckTimestamp"] = entry["LastKnownUserConnectionTimestamp"] = now
+        elif self.last_connection is not None:
             entry["LastKnownUserConnectionTimestamp"] = self.last_connection
         return entry
 
@@ -196,6 +200,9 @@ class EmulatedWorkspace(Workspace):
             "pending": self.pending(),
             "running_mode": self.running_mode,
             "connection_state": self.connection_state,
+            # Epoch seconds; for a CONNECTED desktop the time the session began (the API then reports the time of the read).
+            "last_known_user_connection_timestamp": self.last_connection,
+            "connection_state_check_timestamp": self.connection_checked,
             "tags": self.tag_dict(),
             "ip_address": self.ip_address,
             "subnet_id": self.subnet_id,
@@ -287,7 +294,7 @@ class EmulatedWorkSpacesBackend(WorkSpacesBackend):
                     f"Only WorkSpaces with running mode AUTO_STOP or MANUAL can be {rule.verb}.",
                 ))
                 continue
-            final = "ERROR" if kind == "stop" and FAULTS.stop_fails(workspace_id) else rule.final
+            final = "ERROR" if FAULTS.fails(kind, workspace_id) else rule.final
             ws.begin(rule.interim, final, FAULTS.delay(kind))
             if rule.disconnects:
                 ws.disconnect()
@@ -484,8 +491,11 @@ class EmulatedWorkSpacesResponse(WorkSpacesResponse):
         if ids is not None:
             for index, workspace_id in enumerate(_check_list(ids, "workspaceIds"), 1):
                 _check_workspace_id(workspace_id, f"workspaceIds.{index}.member")
-        workspaces = self.backend.with_connection_status(ids)
         query = paging.fingerprint("DescribeWorkspacesConnectionStatus", self.current_account, self.region, ids)
+        if params.get("NextToken") is None and FAULTS.get("connection_status_empty_first_page"):
+            # As AWS sometimes does: nothing on the first page, but a NextToken (to the first entry).
+            return json.dumps({"WorkspacesConnectionStatus": [], "NextToken": paging.encode(0, query)})
+        workspaces = self.backend.with_connection_status(ids)
         chunk, token = paging.page(workspaces, self._offset(params.get("NextToken"), query), MAX_BATCH, query)
         out: dict[str, Any] = {"WorkspacesConnectionStatus": [ws.connection_status() for ws in chunk]}
         if token:

@@ -60,8 +60,13 @@ def test_seed_is_deterministic(emulator):
     first = emulator.seed(SPEC)["workspaces"]
     emulator.reset()
     second = emulator.seed(SPEC)["workspaces"]
-    # Everything but the subnet ids, which moto's EC2 backend generates at random.
-    assert [dict(w, subnet_id=None) for w in first] == [dict(w, subnet_id=None) for w in second]
+    # Everything but the subnet ids, which moto's EC2 backend generates at random, and times (relative to the seeding).
+    def stable(dump):
+        return dict(dump, subnet_id=None, last_known_user_connection_timestamp=None, connection_state_check_timestamp=None)
+
+    assert [stable(w) for w in first] == [stable(w) for w in second]
+    assert [w["connection_state_check_timestamp"] - (w["last_known_user_connection_timestamp"] or 0) for w in first] == pytest.approx(
+        [w["connection_state_check_timestamp"] - (w["last_known_user_connection_timestamp"] or 0) for w in second])
 
 
 @pytest.mark.parametrize("spec,fragment", [

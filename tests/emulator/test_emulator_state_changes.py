@@ -29,7 +29,7 @@ def test_stop_accepted_goes_stopping_then_stopped(emulator, ws):
     assert _describe_state(ws, auto) == "STOPPING"
     assert _state(emulator, manual)["pending"]["to"] == "STOPPED"
     while _describe_state(ws, auto) == "STOPPING":
-        assert time.monotonic() - started < 5
+        assert time.monotonic() - started < 60  # a guard against a hang, not a timing assertion
         time.sleep(0.05)
     assert time.monotonic() - started >= 0.8
     assert _describe_state(ws, auto) == "STOPPED"
