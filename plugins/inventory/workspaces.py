@@ -23,7 +23,9 @@ description:
     inventory is recent enough to plan from (its C(workspaces_stop_inventory_max_age))."
   - The tags are in C(workspace_tags), not C(tags), because C(tags) is a name reserved by Ansible.
   - "No connection variable (such as C(ansible_host)) is set: these hosts are not meant to be reached over SSH or WinRM.
-    Run tasks for them on the controller (C(delegate_to: localhost)) with the AWS modules, as the role C(fleetops.workspaces.stop) does."
+    Run tasks for them on the controller (C(delegate_to: localhost)) with the AWS modules, as the role C(fleetops.workspaces.stop) does,
+    or give every host the local connection with O(compose) (C(ansible_connection: \"'local'\")), so that a play with
+    C(gather_facts: true) over them never tries SSH (see the example)."
   - Unknown keys in the configuration file are an error, so that a misspelt filter never widens the selection.
   - "API calls per region: as for M(fleetops.workspaces.workspaces_info) (C(DescribeWorkspaces), C(GetResources),
     C(DescribeWorkspacesConnectionStatus)); with O(regions) empty, one C(ec2:DescribeRegions) call first."
@@ -116,6 +118,14 @@ groups:
   connected: connection_state == 'CONNECTED'
 compose:
   owner: user_name | lower
+
+---
+# inventory/local.workspaces.yml: hosts for plays of your own that gather facts: the local connection, never SSH
+# (set ansible_python_interpreter: "{{ ansible_playbook_python }}" in the play: inventory values are not templated)
+plugin: fleetops.workspaces.workspaces
+regions: [eu-west-1]
+compose:
+  ansible_connection: "'local'"
 
 ---
 # inventory/all.workspaces.yml: every region where WorkSpaces is offered, cached for an hour
