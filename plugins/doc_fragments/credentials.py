@@ -10,12 +10,6 @@ first fragment that documents an option wins, and amazon.aws's names ``AWS_SESSI
 """
 from __future__ import annotations
 
-_AWX = r"""
-      - "The AWX / Automation Controller C(Amazon Web Services) credential sets both C(AWS_SESSION_TOKEN) and
-        C(AWS_SECURITY_TOKEN) since AWX 21.11; older AWX releases and Ansible Tower set only C(AWS_SECURITY_TOKEN), which
-        amazon.aws 10 and later no longer read. This collection keeps reading it for them."
-"""
-
 
 class ModuleDocFragment:
 
@@ -28,7 +22,9 @@ options:
       - See the AWS documentation for more information about access tokens
         U(https://docs.aws.amazon.com/general/latest/gr/aws-sec-cred-types.html#access-keys-and-secret-access-keys).
       - The C(AWS_SESSION_TOKEN) environment variable may also be used and, when it is not set, C(AWS_SECURITY_TOKEN).
-""" + _AWX + r"""
+      - "The AWX / Automation Controller C(Amazon Web Services) credential sets both C(AWS_SESSION_TOKEN) and
+        C(AWS_SECURITY_TOKEN) since AWX 21.11; older AWX releases and Ansible Tower set only C(AWS_SECURITY_TOKEN), which
+        amazon.aws 10 and later no longer read. This collection keeps reading it for them."
       - The O(session_token) and O(profile) options are mutually exclusive.
     type: str
     aliases: ['aws_session_token']
@@ -44,7 +40,9 @@ options:
       - See the AWS documentation for more information about access tokens
         U(https://docs.aws.amazon.com/general/latest/gr/aws-sec-cred-types.html#access-keys-and-secret-access-keys).
       - Read from C(AWS_SESSION_TOKEN) or, when it is not set, from C(AWS_SECURITY_TOKEN).
-""" + _AWX + r"""
+      - "The AWX / Automation Controller C(Amazon Web Services) credential sets both C(AWS_SESSION_TOKEN) and
+        C(AWS_SECURITY_TOKEN) since AWX 21.11; older AWX releases and Ansible Tower set only C(AWS_SECURITY_TOKEN), which
+        amazon.aws 10 and later no longer read. This collection keeps reading it for them."
       - The O(session_token) and O(profile) options are mutually exclusive.
     type: str
     aliases: ['aws_session_token']

@@ -150,8 +150,9 @@ def stream_lines_with(path, secret):
 
 def test_stop_job_through_transmit_worker_process_in_two_parallel_slices(emulator, collections_path, tmp_path):
     regions = {'us-east-1': 'use', 'eu-west-1': 'euw'}
-    emulator.seed({'regions': {region: {'workspaces': [{'workspace_id': 'ws-%sstr%03d' % (prefix, i), 'tags': {'Team': 'blue'}}
-                                                      for i in range(5)]} for region, prefix in regions.items()}})
+    desktops = {region: [{'workspace_id': 'ws-%sstr%03d' % (prefix, i), 'tags': {'Team': 'blue'}} for i in range(5)]
+                for region, prefix in regions.items()}
+    emulator.seed({'regions': {region: {'workspaces': workspaces} for region, workspaces in desktops.items()}})
     fleet = sorted(w['workspace_id'] for w in emulator.workspaces())
     listing = inventory_update(emulator, collections_path, tmp_path)
     emulator.reset_calls()
@@ -169,7 +170,8 @@ def test_stop_job_through_transmit_worker_process_in_two_parallel_slices(emulato
     for job in slices:
         job['results'] = tmp_path / ('%s.worker' % job['ident'])
         with open(job['stream'], 'rb') as stdin, open(job['results'], 'wb') as stdout:
-            job['worker'] = subprocess.Popen([RUNNER, 'worker', '--private-data-dir', str(tmp_path / ('node-%s' % job['ident']))],  # pylint: disable=consider-using-with
+            node = tmp_path / ('node-%s' % job['ident'])
+            job['worker'] = subprocess.Popen([RUNNER, 'worker', '--private-data-dir', str(node)],  # pylint: disable=consider-using-with
                                              stdin=stdin, stdout=stdout, stderr=subprocess.PIPE)
     for job in slices:
         stderr = job['worker'].communicate(timeout=600)[1]

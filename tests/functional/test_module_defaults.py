@@ -42,7 +42,9 @@ def play(group, url, outdir, task_region=''):
           register: stopped
         - name: Keep the results
           ansible.builtin.copy:
-            content: "{{ {'regions': regions.regions | length, 'found': found.workspaces | map(attribute='workspace_id') | list, 'changed': stopped.changed} | to_json }}"
+            content: >-
+              {{ {'regions': regions.regions | length, 'found': found.workspaces | map(attribute='workspace_id') | list,
+                  'changed': stopped.changed} | to_json }}
             dest: %(out)s/result.json
             mode: "0600"
     """ % {'group': group, 'url': url, 'key': KEY, 'out': outdir, 'task_region': task_region}
@@ -92,7 +94,9 @@ def test_task_arguments_and_our_group_win_over_group_aws(emulator, run_playbook,
           register: task
         - name: Keep the results
           ansible.builtin.copy:
-            content: "{{ {'ours': ours.workspaces | map(attribute='workspace_id') | list, 'task': task.workspaces | map(attribute='workspace_id') | list} | to_json }}"
+            content: >-
+              {{ {'ours': ours.workspaces | map(attribute='workspace_id') | list,
+                  'task': task.workspaces | map(attribute='workspace_id') | list} | to_json }}
             dest: %(out)s/result.json
             mode: "0600"
     """ % {'url': emulator.url, 'key': KEY, 'out': outdir}, env=NO_AWS_ENV)
