@@ -16,6 +16,7 @@ from benchmarks import scenarios as sc
 
 ROOT = sc.ROOT
 FINDINGS = os.path.join(ROOT, 'benchmarks', 'findings.md')
+RATE_LIMIT = os.path.join(ROOT, 'benchmarks', 'ratelimit.md')  # written by benchmarks/ratelimit.py --write-docs
 OPS = fleet.OPERATIONS
 OP_SHORT = {fleet.DESCRIBE: 'Describe', fleet.TAGS: 'GetRes', fleet.CONNECTION: 'Conn', fleet.STOP: 'Stop'}
 
@@ -248,10 +249,11 @@ def markdown(data, json_rel):
     for target in data['targets']:
         add('| %s | %s | %s |' % (target['target'], _verdict(target['met']), target['detail']))
     add('')
-    findings = _read(FINDINGS).strip()
-    if findings:
-        add(findings)
-        add('')
+    for section in (FINDINGS, RATE_LIMIT):
+        text = _read(section).strip()
+        if text:
+            add(text)
+            add('')
     add('## Method')
     add('')
     add('- Wall time: from the start of the command (`ansible-playbook ...`, `python boto3_stop.py`, the CLI loop) to its exit, '

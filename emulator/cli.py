@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the fleetops.workspaces project
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Command line: ``python -m emulator serve|seed|calls|faults|reset|workspaces|health``."""
+"""Command line: ``python -m emulator serve|seed|calls|rate|faults|reset|workspaces|set-workspace|health``."""
 from __future__ import annotations
 
 import argparse
@@ -38,6 +38,10 @@ def _add_fault_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--stop-delay", type=float, help="seconds STOPPING lasts (default 0.5)")
     group.add_argument("--start-delay", type=float, help="seconds STARTING lasts (default 0.5)")
     group.add_argument("--reboot-delay", type=float, help="seconds REBOOTING lasts (default 0.5)")
+    group.add_argument("--rate-limit", type=float, metavar="R", help="token bucket: R WorkSpaces+tagging calls/s per account and region")
+    group.add_argument("--rate-burst", type=int, metavar="B", help="token bucket size (default: R rounded down, at least 1)")
+    group.add_argument("--expired-token-from-call", type=int, metavar="N", help="ExpiredTokenException from the Nth call on")
+    group.add_argument("--access-denied", metavar="REGION,REGION", help="regions whose WorkSpaces/tagging calls answer AccessDeniedException")
     group.add_argument("--connection-status-empty-first-page", action="store_true", default=None,
                        help="DescribeWorkspacesConnectionStatus without NextToken answers an empty page with a NextToken")
 
@@ -54,6 +58,12 @@ def fault_settings(args: argparse.Namespace) -> dict[str, Any]:
             table = settings[key] if isinstance(settings.get(key), dict) else ({"*": settings[key]} if key in settings else {})
             table.update(dict(getattr(args, flag)))
             settings[key] = table
+    if args.rate_limit is not None:
+        settings["rate_limit"] = {"calls_per_second": args.rate_limit, **({"burst": args.rate_burst} if args.rate_burst else {})}
+    if args.expired_token_from_call is not None:
+        settings["expired_token_from_call"] = args.expired_token_from_call
+    if args.access_denied:
+        settings["access_denied"] = [r.strip() for r in args.access_denied.split(",") if r.strip()]
     for kind in ("stop", "start"):
         fails: dict[str, Any] = {}
         if getattr(args, f"{kind}_fails_to_error") is not None:
@@ -144,6 +154,15 @@ def cmd_workspaces(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rate(args: argparse.Namespace) -> int:
+    report = EmulatorClient(args.url).rate_stats()
+    if not args.full:
+        for region in report["regions"]:
+            region.pop("windows")
+    _print(report)
+    return 0
+
+
 def cmd_set_workspace(args: argparse.Namespace) -> int:
     fields: dict[str, Any] = {}
     for name in ("state", "running_mode", "user_name", "account_id", "last_connected_minutes_ago", "last_known_user_connection_timestamp"):
@@ -202,6 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
     workspaces = client_parser("workspaces", "print every desktop (ground truth)")
     workspaces.add_argument("--region")
     workspaces.set_defaults(func=cmd_workspaces)
+    rate = client_parser("rate", "rate-limit statistics from the call log (accepted calls/s, bursts over the limit)")
+    rate.add_argument("--full", action="store_true", help="include the per-second windows")
+    rate.set_defaults(func=cmd_rate)
     one = client_parser("set-workspace", "change one desktop at run time (state, connection, last connection time...)")
     one.add_argument("workspace_id")
     one.add_argument("--region", required=True)

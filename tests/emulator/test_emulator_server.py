@@ -88,6 +88,15 @@ def test_serve_with_flags_files_and_client_commands(tmp_path):
         assert _run_cli("calls", "--url", url)["counts"] == {}
         assert _run_cli("faults", "--url", url, "--throttle-rate", "0.5")["throttle"] == {"*": 0.5, "StopWorkspaces": 0.25}
         assert _run_cli("faults", "--url", url, "--clear")["throttle"] == {}
+        new = _run_cli(
+            "faults", "--url", url, "--rate-limit", "5", "--rate-burst", "7", "--expired-token-from-call", "9", "--access-denied",
+            "eu-west-1,us-west-2", "--start-fails-ids", "ws-aaaaaaaaa", "--connection-status-empty-first-page",
+        )
+        assert new["rate_limit"] == {"calls_per_second": 5.0, "burst": 7} and new["expired_token_from_call"] == 9
+        assert new["access_denied"] == {"eu-west-1": ["*"], "us-west-2": ["*"]}
+        assert new["start_fails_to_error"]["workspace_ids"] == ["ws-aaaaaaaaa"] and new["connection_status_empty_first_page"] is True
+        rate = _run_cli("rate", "--url", url)
+        assert rate["rate_limit"] == {"calls_per_second": 5.0, "burst": 7} and rate["regions"] == []
         assert _run_cli("reset", "--url", url)["status"] == "reset"
         assert client.get_faults()["throttle"] == {"StopWorkspaces": 0.25}  # reset restores the start-up faults
         assert client.workspaces() == []

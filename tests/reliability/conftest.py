@@ -12,7 +12,6 @@ Sizes: ``FLEETOPS_SOAK=1`` (``make soak``) selects the full size of every scenar
 """
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import re
@@ -21,7 +20,6 @@ import socket
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 
 import pytest
@@ -359,40 +357,6 @@ def run_cli(ansible_env, tmp_path):
         return proc, time.monotonic() - started
 
     return run
-
-
-class _ExpiredTokenHandler(http.server.BaseHTTPRequestHandler):
-    """Answers every AWS JSON API call with ExpiredTokenException (HTTP 400), as AWS does for expired STS credentials."""
-
-    def do_POST(self):  # noqa: N802  pylint: disable=invalid-name
-        length = int(self.headers.get('Content-Length') or 0)
-        self.rfile.read(length)
-        self.server.calls.append((self.headers.get('X-Amz-Target') or '').rsplit('.', 1)[-1])
-        body = json.dumps({'__type': 'ExpiredTokenException', 'message': 'The security token included in the request is expired'}).encode()
-        self.send_response(400)
-        self.send_header('Content-Type', 'application/x-amz-json-1.1')
-        self.send_header('x-amzn-RequestId', '00000000-0000-0000-0000-000000000000')
-        self.send_header('Content-Length', str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-        pass
-
-
-@pytest.fixture
-def expired_token_endpoint():
-    """A loopback endpoint that refuses every call with ExpiredTokenException (the emulator accepts any credentials and
-    cannot inject that error). Yields ``(url, calls)``: ``calls`` lists the operations it was asked for."""
-    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), _ExpiredTokenHandler)
-    server.calls = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield 'http://127.0.0.1:%d' % server.server_address[1], server.calls
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

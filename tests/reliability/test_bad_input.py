@@ -34,7 +34,8 @@ NO_CREDENTIALS = {
 
 def case(case_id, kind, args, expect, **options):
     """One row: ``kind`` is stop/info (module task), role (the role's play) or inventory (ansible-inventory --list on
-    ``args`` as configuration text); ``expect`` are fragments the error must contain ({port}/{stub} are filled in)."""
+    ``args`` as configuration text); ``expect`` are fragments the error must contain ({port} is filled in); ``faults``
+    are emulator fault settings made after seeding."""
     marks = options.pop('marks', ())
     return pytest.param(dict(kind=kind, args=args, expect=expect, **options), id=case_id, marks=marks)
 
@@ -102,7 +103,7 @@ CASES = [
     case('stop-missing-credentials-says-what-to-do', STOP, {'workspace_ids': FLEET[:1]}, ['AWS_ACCESS_KEY_ID', 'profile'], **NO_CREDENTIALS),
     case('stop-expired-credentials', STOP, {'workspace_ids': FLEET[:1]},
          ['ExpiredTokenException', 'The security token included in the request is expired', 'nothing was stopped'],
-         env={'AWS_ENDPOINT_URL': '{stub}', 'AWS_SESSION_TOKEN': 'expired-session-token'}, max_seconds=60),
+         env={'AWS_SESSION_TOKEN': 'expired-session-token'}, faults={'expired_token_from_call': 1}, max_seconds=60),
 ]
 
 
@@ -119,9 +120,8 @@ def test_bad_input_fails_clearly_before_any_stop(row, request, emulator, run_cli
     values = {}
     if any('{port}' in v for v in list(row.get('env', {}).values()) + row['expect']):
         values['port'] = request.getfixturevalue('closed_port')
-    stub_calls = None
-    if any('{stub}' in v for v in row.get('env', {}).values()):
-        values['stub'], stub_calls = request.getfixturevalue('expired_token_endpoint')
+    if row.get('faults'):
+        emulator.set_faults(**row['faults'])
     env = {k: fill(v, values) for k, v in row.get('env', {}).items()}
     expect = [fill(fragment, values) for fragment in row['expect']]
 
@@ -152,10 +152,12 @@ def test_bad_input_fails_clearly_before_any_stop(row, request, emulator, run_cli
             assert result['summary']['requested'] == len(row['dedupe']) and sorted(result['stopped']) == sorted(row['dedupe'])
         return
 
-    # Nothing was changed: no mutating call reached the emulator (nor the stub endpoint).
+    # Nothing was changed: no mutating call reached the emulator.
     assert mutating_calls(emulator.calls()) == []
-    if stub_calls is not None:
-        assert stub_calls and 'StopWorkspaces' not in stub_calls, stub_calls
+    if row.get('faults', {}).get('expired_token_from_call'):
+        # The collection did call AWS, and every call was refused as expired (the emulator's expired_token fault).
+        calls = emulator.calls()
+        assert calls and {c['fault'] for c in calls} == {'expired_token'}, calls
     assert seconds < row.get('max_seconds', 300), 'took %.0f s' % seconds
     if row['kind'] in (STOP, INFO):
         assert proc.returncode == 0, output[-4000:]  # the play ignores the task's error and saves its result
