@@ -152,6 +152,7 @@ notes:
   - Use M(fleetops.workspaces.workspaces_info) or the role C(fleetops.workspaces.stop) to select desktops by directory, tag or user.
 extends_documentation_fragment:
   - fleetops.workspaces.concurrency
+  - fleetops.workspaces.credentials
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
