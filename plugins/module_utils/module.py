@@ -24,8 +24,9 @@ from ansible_collections.fleetops.workspaces.plugins.module_utils.plan import va
 from ansible_collections.fleetops.workspaces.plugins.module_utils.stop import MissingWorkspacesError
 from ansible_collections.fleetops.workspaces.plugins.module_utils.stop import StopRun
 
-# AWX's "Amazon Web Services" credential exports the STS token as AWS_SECURITY_TOKEN, which amazon.aws 10+
-# no longer reads for modules; without it a temporary key would be sent without its token and rejected.
+# AWX's "Amazon Web Services" credential exports the STS token as AWS_SESSION_TOKEN and AWS_SECURITY_TOKEN (AWX 21.11+),
+# older AWX and Tower as AWS_SECURITY_TOKEN only, which amazon.aws 10+ no longer reads for modules: without this fallback
+# a temporary key from an older controller would be sent without its token and rejected.
 SESSION_TOKEN_ENV = ['AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN']
 
 
