@@ -49,8 +49,9 @@ def test_killed_run_then_rerun_finishes_without_resending_stops(emulator, emulat
                                                                 report_metrics):
     """``process-group``: SIGKILL to ansible-playbook's process group, as asked. ansible-core's workers run in sessions
     of their own (WORKER_SESSION_ISOLATION), so the module process survives the kill; it notices that ansible-playbook is
-    gone and sends no further batch (it ends within seconds); the test waits for it, then runs again. ``process-tree``: SIGKILL to every process of the run (a container or pod kill), so
-    the module dies between two batches; the second run must finish the job."""
+    gone and sends no further batch (it ends within seconds); the test waits for it, then runs again. ``process-tree``:
+    SIGKILL to every process of the run (a container or pod kill), so the module dies between two batches; the second run
+    must finish the job."""
     desktops = explicit_fleet(FLEET_SIZE, tags={'Schedule': 'nightly'})
     for desktop in desktops[::10]:
         desktop['state'] = 'STOPPED'
