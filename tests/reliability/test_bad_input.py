@@ -47,7 +47,7 @@ CASES = [
     case('stop-id-with-trailing-space', STOP, {'workspace_ids': [FLEET[0] + ' ']},
          ["workspace id '%s ' is not a WorkSpaces id" % FLEET[0], 'ws- then 8 to 63 lower-case letters or digits']),
     case('role-malformed-id', 'role', dict(ROLE, workspaces_stop_workspace_ids=[FLEET[0], 'ws_bad0000002']),
-         ['workspaces_stop_workspace_ids has invalid WorkSpace IDs', 'ws_bad0000002', 'nothing was stopped']),
+         ["workspace id 'ws_bad0000002' is not a WorkSpaces id", 'Invalid variables for the fleetops.workspaces.stop role, nothing was changed']),
     case('stop-duplicate-ids', STOP, {'workspace_ids': [FLEET[0], FLEET[1], FLEET[0], FLEET[0]], 'wait': False}, [],
          dedupe=[FLEET[0], FLEET[1]]),
     case('role-duplicate-ids-as-survey-text', 'role',
