@@ -251,8 +251,9 @@ def split_connected(candidate_ids, desktops_by_id, connection_status, min_idle_m
     """Split stop candidates by the user's connection: ``(still_to_stop, skipped_entries)``.
 
     ``connection_status`` maps id -> DescribeWorkspacesConnectionStatus entry (any key case); an id it lacks has no
-    entry. The decision per desktop is :func:`connection_decision`; skipped entries also carry the desktop's
-    :func:`connection_facts`. ``now`` defaults to the controller's clock.
+    entry. The decision per desktop is :func:`connection_decision`; with ``min_idle_minutes``, skipped entries also carry
+    the desktop's :func:`connection_facts` (without it their shape stays the same from run to run: a connected user's
+    last connection is the time of the check). ``now`` defaults to the controller's clock.
     """
     now = now or utc_now()
     keep, skipped = [], []
@@ -263,7 +264,8 @@ def split_connected(candidate_ids, desktops_by_id, connection_status, min_idle_m
             keep.append(workspace_id)
             continue
         skip = skipped_entry(desktops_by_id.get(workspace_id, {'workspace_id': workspace_id}), reason)
-        skip.update(connection_facts(entry, now))
+        if min_idle_minutes:
+            skip.update(connection_facts(entry, now))
         skipped.append(skip)
     return keep, skipped
 

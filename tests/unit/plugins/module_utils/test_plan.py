@@ -252,3 +252,10 @@ def test_split_connected_with_min_idle_reports_facts_on_each_skip():
     assert by_skip['ws-busy00001']['last_known_user_connection_timestamp'] == '2026-12-02T05:50:00+00:00'
     assert by_skip['ws-none00001']['reason'].startswith('connection status unknown')
     assert by_skip['ws-none00001']['idle_minutes'] is None and by_skip['ws-none00001']['connection_state'] is None
+
+
+def test_split_connected_without_min_idle_keeps_the_skipped_shape():
+    by_id = {'ws-conn00001': desktop('ws-conn00001')}
+    status = {'ws-conn00001': {'WorkspaceId': 'ws-conn00001', 'ConnectionState': 'CONNECTED', 'LastKnownUserConnectionTimestamp': ago(0)}}
+    keep, skipped = plan.split_connected(['ws-conn00001'], by_id, status, now=NOW)
+    assert keep == [] and set(skipped[0]) == {'workspace_id', 'state', 'running_mode', 'reason'}
