@@ -186,29 +186,32 @@ def test_desktop_started_by_someone_else_between_read_and_start_is_not_a_failure
 
 
 def test_stopping_desktop_is_waited_for_then_started(emulator, run_playbook, outdir):
-    seed(emulator, [{'workspace_id': 'ws-going0001', 'state': 'AVAILABLE'}, {'workspace_id': 'ws-stopd0001'}])
-    emulator.set_faults(stop_delay=4)
+    emulator.set_faults(stop_delay=8)
     boto = emulator.boto3_client('workspaces', region_name=REGION)
-    boto.stop_workspaces(StopWorkspaceRequests=[{'WorkspaceId': 'ws-going0001'}])
-    assert states(emulator)['ws-going0001'] == 'STOPPING'
+
+    def seed_one_stopping(going, stopped):
+        seed(emulator, [{'workspace_id': going, 'state': 'AVAILABLE'}, {'workspace_id': stopped}])
+        boto.stop_workspaces(StopWorkspaceRequests=[{'WorkspaceId': going}])
+        emulator.reset_calls()
+
     # without wait: skipped, with a reason saying what to do; only the read
-    emulator.reset_calls()
-    result, dummy = run_start(run_playbook, outdir, {'workspace_ids': ['ws-going0001'], 'wait': False})
+    seed_one_stopping('ws-going0000', 'ws-stopd0000')
+    result, dummy = run_start(run_playbook, outdir, {'workspace_ids': ['ws-going0000'], 'wait': False})
     assert result['skipped_workspaces'][0]['state'] == 'STOPPING' and 'wait=true' in result['skipped_workspaces'][0]['reason']
     assert emulator.counts() == {'DescribeWorkspaces': 1}
     # with wait: waited until STOPPED, then started in a second request
-    emulator.reset_calls()
+    seed_one_stopping('ws-going0001', 'ws-stopd0001')
     result, dummy = run_start(run_playbook, outdir, {'workspace_ids': ['ws-going0001', 'ws-stopd0001']})
     assert not result.get('failed'), result
     assert sorted(result['started']) == ['ws-going0001', 'ws-stopd0001']
     assert [[r['WorkspaceId'] for r in c['params']['StartWorkspaceRequests']] for c in emulator.calls(operation='StartWorkspaces')] == [
         ['ws-stopd0001'], ['ws-going0001']]
-    assert set(states(emulator).values()) == {'AVAILABLE'}
+    assert states(emulator)['ws-going0001'] == states(emulator)['ws-stopd0001'] == 'AVAILABLE'
 
 
 def test_starting_desktop_is_already_running_and_waited_for(emulator, run_playbook, outdir):
     seed(emulator, [{'workspace_id': 'ws-start0001'}])
-    emulator.set_faults(start_delay=2)
+    emulator.set_faults(start_delay=8)
     emulator.boto3_client('workspaces', region_name=REGION).start_workspaces(StartWorkspaceRequests=[{'WorkspaceId': 'ws-start0001'}])
     emulator.reset_calls()
     result, dummy = run_start(run_playbook, outdir, {'workspace_ids': ['ws-start0001']})
