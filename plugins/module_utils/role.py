@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the fleetops.workspaces project
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Controller-side planning and reporting of the roles ``stop`` (and its morning counterpart): pure functions.
+"""Controller-side planning and reporting of the roles ``stop`` and ``start`` (its morning counterpart): pure functions.
 
 Used by the private action plugin ``role_planner``; the decisions come from :mod:`plan` (the one state table), the tag
 matching and id checks from :mod:`query`. Plain dicts in, plain dicts out, unit-tested without AWS or Ansible.
@@ -14,11 +14,14 @@ from ansible_collections.fleetops.workspaces.plugins.module_utils import plan as
 from ansible_collections.fleetops.workspaces.plugins.module_utils import query
 
 # What differs between the roles: configuration, not code.
-ACTIONS = {
-    'stop': {'prefix': 'workspaces_stop', 'module': 'fleetops.workspaces.workspaces_stop', 'verb': 'stop', 'done': 'stopped',
-             'already': 'already_stopped', 'decide': ws_plan.classify, 'counted': (ws_plan.STOP, ws_plan.WAIT_SETTLE),
-             'done_state': {True: ws_plan.STOPPED, False: ws_plan.STOPPING}},
-}
+def _action(row):
+    """A role's configuration from its row of the state table (plan.ACTIONS)."""
+    return {'prefix': 'workspaces_' + row.name, 'module': 'fleetops.workspaces.workspaces_' + row.name, 'verb': row.verb,
+            'done': row.done, 'already': row.already, 'row': row, 'counted': (row.act, ws_plan.WAIT_SETTLE),
+            'done_state': {True: row.done_state, False: row.moving_state}}
+
+
+ACTIONS = {name: _action(row) for name, row in ws_plan.ACTIONS.items()}
 SELECTORS = ('workspace_ids', 'directory_ids', 'tags')
 OUTCOMES = ('skipped_workspaces', 'missing', 'failed_workspaces')
 FIRST = 10
@@ -104,7 +107,8 @@ def make_plan(desktops, filters, action, regions=(), max_count=500, wait=True, m
             if details:
                 plan['excluded'][-1].update((k, desktop.get(k)) for k in ('directory_id', 'user_name', 'state'))
             continue
-        decision, reason = config['decide']({'state': desktop['state'], 'workspace_properties': {'running_mode': desktop['running_mode']}}, wait)
+        decision, reason = ws_plan.classify({'state': desktop['state'], 'workspace_properties': {'running_mode': desktop['running_mode']}}, wait,
+                                            config['row'])
         entry = plan['regions'].setdefault(desktop['region'], {'requested': [], 'hosts': {}, 'counts': {}, 'workspaces': [], 'details': {}})
         if details:
             entry['details'][desktop['workspace_id']] = {k: desktop.get(k) for k in ('directory_id', 'user_name', 'state')}
@@ -122,13 +126,17 @@ def make_plan(desktops, filters, action, regions=(), max_count=500, wait=True, m
     return plan
 
 
-def preview(plan, action, check_mode, min_idle_minutes=0):
+def preview(plan, action, check_mode, min_idle_minutes=0, used_within_days=0):
     """The plan in a few lines, before anything is changed."""
     config = ACTIONS[action]
+    condition = ''
+    if min_idle_minutes:
+        condition = '; only those idle for at least %d minutes, checked right before each request' % min_idle_minutes
+    elif used_within_days:
+        condition = '; only those used within the last %d days, checked right before each request' % used_within_days
     lines = ['%s%s mode: %d selected, %d excluded by tag, %d to %s (max_count %d%s)%s' % (
         'PREVIEW (check mode): ' if check_mode else '', plan['mode'], plan['selected'], len(plan['excluded']), plan['counted'],
-        config['verb'], plan['max_count'], ', EXCEEDED' if plan['max_count_exceeded'] else '',
-        '; only those idle for at least %d minutes, checked right before each request' % min_idle_minutes if min_idle_minutes else '')]
+        config['verb'], plan['max_count'], ', EXCEEDED' if plan['max_count_exceeded'] else '', condition)]
     for region in plan['stop_regions']:
         counts = plan['regions'][region]['counts']
         lines.append('  %s: %s' % (region, '; '.join('%s: %d' % (k, counts[k]) for k in sorted(counts))))
