@@ -86,3 +86,15 @@ def test_start_survey_matches_the_playbook_and_the_role():
             assert question['default'] == str(option['default']).lower(), question
     exclude = next(q for q in survey['spec'] if q['variable'] == 'workspaces_start_exclude_tags')
     assert exclude['required'] and exclude['default'] == 'fleetops:keep-stopped'
+
+
+def test_start_docs_name_every_variable_and_the_survey():
+    with open(ARGUMENT_SPECS, encoding='utf-8') as handle:
+        options = yaml.safe_load(handle)['argument_specs']['main']['options']
+    with open(os.path.join(REPO, 'roles', 'start', 'README.md'), encoding='utf-8') as handle:
+        readme = handle.read()
+    assert [v for v in options if v not in readme] == []
+    with open(os.path.join(REPO, 'docs', 'awx.md'), encoding='utf-8') as handle:
+        awx = handle.read()
+    for needle in ('Start WorkSpaces', 'docs/awx/survey-start.json', 'docs/iam-policy-start.json', 'Morning start', 'workspaces_start_used_within_days'):
+        assert needle in awx, needle
