@@ -2,8 +2,8 @@
 # Copyright: Contributors to the fleetops.workspaces project
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The AWX path of the morning job "Start WorkSpaces", end to end with ansible-runner, as test_awx_runner.py does for
-stopping: AWX's credential variables, the answers of docs/awx/survey-start.json, the inventory source, the playbook;
-and the survey against the start role's argument specs."""
+stopping: AWX's credential variables, the answers of docs/awx/survey-start.json, the inventory source, the playbook; and
+the start docs (test_awx_runner.py checks the start survey against the start role's argument specs with the stop one's)."""
 from __future__ import annotations
 
 import json
@@ -60,32 +60,6 @@ def test_awx_start_job_inventory_mode(emulator, collections_path, tmp_path):
     assert len(events) == 2 and all(e['event_data']['res']['invocation']['module_args']['session_token'] == MASKED for e in events)
     called = {'%s:%s' % (IAM_PREFIX[c['service']], c['operation']) for c in emulator.calls()}
     assert called <= policy_actions(), sorted(called - policy_actions())
-
-
-def test_start_survey_matches_the_playbook_and_the_role():
-    with open(SURVEY, encoding='utf-8') as handle:
-        survey = json.load(handle)
-    with open(ARGUMENT_SPECS, encoding='utf-8') as handle:
-        options = yaml.safe_load(handle)['argument_specs']['main']['options']
-    with open(PLAYBOOK, encoding='utf-8') as handle:
-        playbook_text = handle.read()
-    variables = [q['variable'] for q in survey['spec']]
-    assert len(variables) == len(set(variables))
-    assert set(variables) == {'workspaces_start_hosts', 'workspaces_start_regions', 'workspaces_start_workspace_ids',
-                              'workspaces_start_directory_ids', 'workspaces_start_tags', 'workspaces_start_exclude_tags',
-                              'workspaces_start_allow_all', 'workspaces_start_used_within_days', 'workspaces_start_max_count'}
-    assert set(variables) - {'workspaces_start_hosts'} <= set(options) and 'workspaces_start_hosts' in playbook_text
-    for question in survey['spec']:
-        assert 'stop' not in (question['question_name'] + question['question_description']).replace('stay stopped', '')
-        option = options.get(question['variable'])
-        if option is None:
-            continue
-        if option['type'] == 'int':
-            assert question['type'] == 'integer' and question['default'] == option['default'], question
-        elif option['type'] == 'bool':
-            assert question['default'] == str(option['default']).lower(), question
-    exclude = next(q for q in survey['spec'] if q['variable'] == 'workspaces_start_exclude_tags')
-    assert exclude['required'] and exclude['default'] == 'fleetops:keep-stopped'
 
 
 def test_start_docs_name_every_variable_and_the_survey():

@@ -14,7 +14,9 @@ import sys
 import pytest
 
 from tests.functional.test_role import iam_actions
+from tests.functional.test_role import mutating_calls
 from tests.functional.test_role import recap
+from tests.functional.test_role import states
 from tests.functional.test_role import write_inventory
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -56,14 +58,6 @@ def policy_actions():
 def start_requests(emulator):
     """[(region, [ids])] of every StartWorkspaces call."""
     return [(c['region'], [r['WorkspaceId'] for r in c['params']['StartWorkspaceRequests']]) for c in emulator.calls(operation='StartWorkspaces')]
-
-
-def mutating_calls(emulator):
-    return [c['operation'] for c in emulator.calls() if not c['operation'].startswith(('Describe', 'Get', 'List'))]
-
-
-def states(emulator):
-    return {w['workspace_id']: w['state'] for w in emulator.workspaces()}
 
 
 @pytest.fixture(autouse=True)

@@ -4,60 +4,30 @@
 """workspaces_start through real ansible-playbook runs against the emulator, asserting its call log."""
 from __future__ import annotations
 
-import json
 import math
-import threading
-import time
 
 import pytest
 
-REGION = 'us-east-1'
-DIRECTORY = 'd-1234567890'
+from tests.functional import test_stop
+from tests.functional.test_stop import REGION
+from tests.functional.test_stop import states
 
 
 def seed(emulator, desktops, region=REGION):
-    """Seed explicit desktops (STOPPED AUTO_STOP unless given) and forget the calls."""
-    entries = []
-    for d in desktops:
-        entry = {'directory_id': DIRECTORY, 'user_name': 'user-' + d['workspace_id'][3:], 'state': 'STOPPED', 'running_mode': 'AUTO_STOP'}
-        entry.update(d)
-        entries.append(entry)
-    emulator.seed({'regions': {region: {'workspaces': entries}}})
-    emulator.reset_calls()
-
-
-def fleet(n, prefix='ws-s', **fields):
-    return [dict(workspace_id='%s%07d' % (prefix, i), **fields) for i in range(n)]
+    """Seed explicit desktops, STOPPED unless given, and forget the calls."""
+    test_stop.seed(emulator, [dict({'state': 'STOPPED'}, **d) for d in desktops], region)
 
 
 def ids_of(desktops):
     return [d['workspace_id'] for d in desktops]
 
 
+def fleet(n, prefix='ws-s', **fields):
+    return test_stop.fleet(n, prefix, **fields)
+
+
 def run_start(run_playbook, outdir, module_args, **kw):
-    play = """
-    - hosts: localhost
-      gather_facts: false
-      tasks:
-        - name: Start
-          fleetops.workspaces.workspaces_start: %s
-          register: result
-          ignore_errors: true
-        - name: Save
-          ansible.builtin.copy:
-            content: "{{ result | to_json }}"
-            dest: %s/result.json
-          check_mode: false
-          diff: false
-    """ % (json.dumps(module_args), outdir)
-    run = run_playbook(play, **kw)
-    assert run.rc == 0, run
-    with open(outdir / 'result.json', encoding='utf-8') as handle:
-        return json.load(handle), run
-
-
-def states(emulator, region=REGION):
-    return {w['workspace_id']: w['state'] for w in emulator.workspaces(region=region)}
+    return test_stop.run_stop(run_playbook, outdir, module_args, module='workspaces_start', **kw)
 
 
 def start_requests(emulator):
@@ -166,15 +136,7 @@ def test_desktop_started_by_someone_else_between_read_and_start_is_not_a_failure
     seed(emulator, fleet(3))
     ids = ids_of(fleet(3))
     emulator.set_faults(latency_ms={'StartWorkspaces': 1500})
-
-    def other_actor():
-        deadline = time.time() + 60
-        while time.time() < deadline and not emulator.counts().get('DescribeWorkspaces'):
-            time.sleep(0.05)
-        emulator.set_workspace(ids[0], REGION, state='AVAILABLE')
-
-    actor = threading.Thread(target=other_actor)
-    actor.start()
+    actor = test_stop.after_first_read(emulator, ids[0], 'AVAILABLE')
     result, dummy = run_start(run_playbook, outdir, {'workspace_ids': ids, 'wait_timeout': 60})
     actor.join()
     assert not result.get('failed'), result

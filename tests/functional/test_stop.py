@@ -31,14 +31,15 @@ def fleet(n, prefix='ws-f', **fields):
     return [dict(workspace_id='%s%07d' % (prefix, i), **fields) for i in range(n)]
 
 
-def stop_play(outdir, module_args, extra_tasks=''):
+def stop_play(outdir, module_args, extra_tasks='', module='workspaces_stop'):
+    """A play running ``module`` (workspaces_stop, or workspaces_start for test_start.py) and saving its result."""
     args = json.dumps(module_args)
     return """
     - hosts: localhost
       gather_facts: false
       tasks:
-        - name: Stop
-          fleetops.workspaces.workspaces_stop: %s
+        - name: Run the module
+          fleetops.workspaces.%s: %s
           register: result
           ignore_errors: true
         - name: Save
@@ -48,11 +49,11 @@ def stop_play(outdir, module_args, extra_tasks=''):
           check_mode: false
           diff: false
     %s
-    """ % (args, outdir, extra_tasks)
+    """ % (module, args, outdir, extra_tasks)
 
 
-def run_stop(run_playbook, outdir, module_args, **kw):
-    run = run_playbook(stop_play(outdir, module_args), **kw)
+def run_stop(run_playbook, outdir, module_args, module='workspaces_stop', **kw):
+    run = run_playbook(stop_play(outdir, module_args, module=module), **kw)
     assert run.rc == 0, run
     with open(outdir / 'result.json', encoding='utf-8') as handle:
         return json.load(handle), run
@@ -226,19 +227,25 @@ def test_stop_that_ends_in_error_and_wait_timeout_fail_the_task_with_ids(emulato
     assert 'wait_timeout=3' in result['failed_workspaces'][0]['error_message']
 
 
-def test_desktop_stopped_by_someone_else_between_read_and_stop_is_not_a_failure(emulator, run_playbook, outdir):
-    seed(emulator, fleet(3))
-    ids = [d['workspace_id'] for d in fleet(3)]
-    emulator.set_faults(latency_ms={'StopWorkspaces': 1500})
-
+def after_first_read(emulator, workspace_id, state):
+    """Another actor: a started thread that sets ``workspace_id`` to ``state`` once the run's first DescribeWorkspaces
+    call is logged (between the module's read and its request, which the test slows down with latency)."""
     def other_actor():
         deadline = time.time() + 60
         while time.time() < deadline and not emulator.counts().get('DescribeWorkspaces'):
             time.sleep(0.05)
-        emulator.set_workspace(ids[0], REGION, state='STOPPED')
+        emulator.set_workspace(workspace_id, REGION, state=state)
 
     actor = threading.Thread(target=other_actor)
     actor.start()
+    return actor
+
+
+def test_desktop_stopped_by_someone_else_between_read_and_stop_is_not_a_failure(emulator, run_playbook, outdir):
+    seed(emulator, fleet(3))
+    ids = [d['workspace_id'] for d in fleet(3)]
+    emulator.set_faults(latency_ms={'StopWorkspaces': 1500})
+    actor = after_first_read(emulator, ids[0], 'STOPPED')
     result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': ids, 'wait_timeout': 60})
     actor.join()
     assert not result.get('failed'), result
