@@ -13,7 +13,7 @@ import re
 from ansible_collections.fleetops.workspaces.plugins.module_utils import plan as ws_plan
 from ansible_collections.fleetops.workspaces.plugins.module_utils import query
 
-# What differs between the roles: configuration, not code.
+
 def _action(row):
     """A role's configuration from its row of the state table (plan.ACTIONS)."""
     return {'prefix': 'workspaces_' + row.name, 'module': 'fleetops.workspaces.workspaces_' + row.name, 'verb': row.verb,
@@ -21,6 +21,7 @@ def _action(row):
             'done_state': {True: row.done_state, False: row.moving_state}}
 
 
+# What differs between the roles: configuration, not code.
 ACTIONS = {name: _action(row) for name, row in ws_plan.ACTIONS.items()}
 SELECTORS = ('workspace_ids', 'directory_ids', 'tags')
 OUTCOMES = ('skipped_workspaces', 'missing', 'failed_workspaces')

@@ -357,4 +357,3 @@ class StartRun(ActionRun):
     def __init__(self, client, used_within_days=0, **kwargs):
         rule = functools.partial(ws_plan.usage_decision, used_within_days=used_within_days) if used_within_days else None
         super().__init__(client, action=ws_plan.START_ACTION, connection_rule=rule, **kwargs)
-
