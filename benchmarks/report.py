@@ -146,8 +146,8 @@ def _sizes(data):
 
 
 def console_table(data):
-    lines = ['%-27s %6s %32s %8s %22s %22s %7s %9s' % ('scenario', 'N', 'wall s (median, min-max)', 'x base A', 'calls D/G/C/Stop/Start', 'minimum D/G/C/Stop/Start',
-                                                       'polls', 'PSS MiB')]
+    lines = ['%-27s %6s %32s %8s %22s %22s %7s %9s' % ('scenario', 'N', 'wall s (median, min-max)', 'x base A', 'calls D/G/C/Stop/Start',
+                                                       'minimum D/G/C/Stop/Start', 'polls', 'PSS MiB')]
     for scenario, by_size in data['results'].items():
         for size in sorted(by_size, key=int):
             e = by_size[size]
