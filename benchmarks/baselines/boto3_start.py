@@ -23,17 +23,8 @@ import time
 
 import boto3
 
-
-def batches(items, size=25):
-    return [items[i:i + size] for i in range(0, len(items), size)]
-
-
-def describe(workspaces, ids):
-    found = {}
-    for batch in batches(ids):
-        for desktop in workspaces.describe_workspaces(WorkspaceIds=batch)['Workspaces']:
-            found[desktop['WorkspaceId']] = desktop
-    return found
+from boto3_stop import batches  # pylint: disable=import-error  # the stop baseline, beside this script
+from boto3_stop import describe  # pylint: disable=import-error
 
 
 def start_region(session, region, ids, poll_interval, timeout):
