@@ -10,7 +10,7 @@ help:  ## Show the targets
 demo: venv  ## Stop desktops by tag with the collection playbook on the embedded emulator, then start them again
 	@tools/demo.sh
 
-test: venv  ## Run every test: sanity, units (2 ansible-core releases), integration, lint, docs lint, quick bench
+test: venv  ## Run every test: sanity, units (2 ansible-core releases), integration, lint, docs lint, quick bench (2 lanes at once)
 	@tools/test.sh
 
 venv:  ## Create or update the project-local virtual environments
@@ -28,8 +28,8 @@ emulator: venv  ## Start the WorkSpaces emulator in the foreground (prints its U
 bench: venv  ## Full benchmark report (docs/performance.md)
 	@.venv/bin/python -m benchmarks.run $${BENCH_ARGS:-}
 
-soak: venv  ## Reliability suite at full size (10,000 desktops)
-	@FLEETOPS_SOAK=1 .venv/bin/python -m pytest tests/reliability -q -p no:cacheprovider
+soak: venv  ## Reliability suite at full size (10,000 desktops under faults, 2,000 for cancel / inventory / races)
+	@FLEETOPS_SOAK=1 .venv/bin/python -m pytest tests/reliability tests/functional/test_concurrency.py -q -p no:cacheprovider --durations=20
 
 build: tree  ## Build the collection tarball into .build/
 	@cd .build/ansible_collections/fleetops/workspaces && ../../../../.venv/bin/ansible-galaxy collection build --force --output-path ../../../

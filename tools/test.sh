@@ -1,74 +1,163 @@
 #!/usr/bin/env bash
-# The project's test command (`make test`). Runs, in order, failing on the first red stage:
-#   sanity (newest ansible-core, then oldest allowed) -> units (both) -> integration (emulator, functional,
-#   reliability at CI size) -> ansible-lint (production) -> antsibull-docs lint -> bench-quick (call counts).
-# `tools/test.sh STAGE...` runs only the named stages.
-set -euo pipefail
+# The project's test command (`make test`, and CI through .ci/run).
+#
+#   tools/test.sh              every stage: sanity and units (newest ansible-core and 2.17), integration (pytest on the
+#                              emulator: emulator, functional, reliability at CI size; then ansible-test integration),
+#                              ansible-lint, antsibull-docs lint, changelog lint, bench-quick (call counts)
+#   tools/test.sh STAGE...     only those groups: sanity units integration lint docs-lint bench-quick
+#
+# Independent stages run in two lanes at once (the machine has two cores; the integration lane spends much of its time
+# waiting on the emulator's simulated delays): lane 1 = integration, ansible-test integration; lane 2 = sanity, units,
+# lint, docs lint, bench-quick. Each stage writes its output to tests/output/stages/<stage>.log, printed when the
+# stage fails. Every stage runs even after a failure (FAIL_FAST=1 stops at the first one); any failed stage, pytest's
+# exit 5 (nothing collected) included, makes the run exit non-zero. The run ends with a table of the stages' times and
+# the line `stages: N passed, M failed`.
+#
+# Environment: JOBS=1 runs the lanes one after the other; PYTEST_WORKERS (default 2) sets the integration stage's
+# pytest-xdist workers; FAIL_FAST=1.
+set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 TREE=$ROOT/.build/ansible_collections/fleetops/workspaces
+LOGS=$ROOT/tests/output/stages
+JOBS=${JOBS:-2}
+PYTEST_WORKERS=${PYTEST_WORKERS:-2}
+FAIL_FAST=${FAIL_FAST:-0}
 export ANSIBLE_NOCOLOR=1 PY_COLORS=0 PIP_DISABLE_PIP_VERSION_CHECK=1
 # Tests talk to the emulator on loopback only; never to AWS.
 unset AWS_PROFILE AWS_DEFAULT_PROFILE
 
-tools/bootstrap.sh
-tools/build-tree.sh
+GROUPS_ALL=(sanity units integration lint docs-lint bench-quick)
+groups=("$@")
+[ ${#groups[@]} -gt 0 ] || groups=("${GROUPS_ALL[@]}")
+for group in "${groups[@]}"; do
+  case " ${GROUPS_ALL[*]} " in
+    *" $group "*) ;;
+    *) echo "test.sh: unknown stage '$group' (${GROUPS_ALL[*]})" >&2; exit 2 ;;
+  esac
+done
+wanted() { case " ${groups[*]} " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
-passed=0
-run_stage() {
-  local name="$1"; shift
-  local start=$SECONDS
-  echo "=== [$name] $*"
-  if "$@"; then
-    passed=$((passed + 1))
-    echo "=== [$name] ok in $((SECONDS - start)) s"
-  else
-    local rc=$?
-    echo "=== [$name] FAILED (exit $rc) after $((SECONDS - start)) s"
-    echo "stages: $passed passed, 1 failed"
-    exit "$rc"
-  fi
-}
+run_start=$SECONDS
+tools/bootstrap.sh || { echo "test.sh: bootstrap failed"; echo "stages: 0 passed, 1 failed"; exit 1; }
+tools/build-tree.sh || { echo "test.sh: build-tree failed"; echo "stages: 0 passed, 1 failed"; exit 1; }
+setup_seconds=$((SECONDS - run_start))
+rm -rf "$LOGS"
+mkdir -p "$LOGS"
 
+# -- the stages' commands ------------------------------------------------------------------------------------------------
 in_tree() { (cd "$TREE" && "$@"); }
 in_tree_integration() {
+  # Its own copy of the tree, so that it never writes into the tree sanity and units may be reading in the other lane.
+  local copy=$ROOT/.build/integration-tree
+  rm -rf "$copy" && mkdir -p "$copy" && cp -a "$ROOT/.build/ansible_collections" "$copy/" || return 1
+  local tree=$copy/ansible_collections/fleetops/workspaces
   # ansible-test passes tests/integration/integration_config.yml to every target as extra vars (its environment is filtered).
-  printf 'emulator_url: %s\n' "$AWS_ENDPOINT_URL" > "$TREE/tests/integration/integration_config.yml"
-  (cd "$TREE" && "$ROOT/.venv/bin/ansible-test" integration --local --python 3.12 --color no)
+  printf 'emulator_url: %s\n' "$AWS_ENDPOINT_URL" > "$tree/tests/integration/integration_config.yml"
+  (cd "$tree" && "$ROOT/.venv/bin/ansible-test" integration --local --python 3.12 --color no)
 }
 export -f in_tree_integration
 export ROOT TREE
 
-sanity() {
-  run_stage sanity-core-newest in_tree "$ROOT/.venv/bin/ansible-test" sanity --local --python 3.12 --color no
-  run_stage sanity-core-2.17 in_tree "$ROOT/.venv-core217/bin/ansible-test" sanity --local --python 3.11 --color no
-}
-units() {
-  run_stage units-core-newest in_tree "$ROOT/.venv/bin/ansible-test" units --local --python 3.12 --color no
-  run_stage units-core-2.17 in_tree "$ROOT/.venv-core217/bin/ansible-test" units --local --python 3.11 --color no
-}
-integration() {
-  # pytest exits 5 when it collects nothing: that is a failure here, never hidden.
-  run_stage integration .venv/bin/python -m pytest tests/emulator tests/functional tests/reliability -q -p no:cacheprovider -n 2 --dist loadfile
-  run_stage ansible-test-integration tools/with-emulator.sh -- in_tree_integration
-}
-lint() {
-  run_stage ansible-lint env ANSIBLE_COLLECTIONS_PATH="$ROOT/.build" .venv/bin/ansible-lint --offline --profile production --nocolor
-}
-docs-lint() {
-  run_stage docs-lint env PATH="$ROOT/.venv/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$ROOT/.build" .venv/bin/antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck --validate-collection-refs all "$TREE"
-  run_stage changelog-lint in_tree "$ROOT/.venv/bin/antsibull-changelog" lint
-}
-bench-quick() {
-  run_stage bench-quick .venv/bin/python -m benchmarks.run --quick
+stage_cmd() {
+  case "$1" in
+    sanity-core-newest) in_tree "$ROOT/.venv/bin/ansible-test" sanity --local --python 3.12 --color no ;;
+    sanity-core-2.17) in_tree "$ROOT/.venv-core217/bin/ansible-test" sanity --local --python 3.11 --color no ;;
+    units-core-newest) in_tree "$ROOT/.venv/bin/ansible-test" units --local --python 3.12 --color no ;;
+    units-core-2.17) in_tree "$ROOT/.venv-core217/bin/ansible-test" units --local --python 3.11 --color no ;;
+    # pytest exits 5 when it collects nothing: a failure like any other non-zero exit, never hidden.
+    integration) .venv/bin/python -m pytest tests/emulator tests/functional tests/reliability -q -p no:cacheprovider \
+                   -n "$PYTEST_WORKERS" --dist loadfile --durations=25 ;;
+    ansible-test-integration) tools/with-emulator.sh -- in_tree_integration ;;
+    ansible-lint) env ANSIBLE_COLLECTIONS_PATH="$ROOT/.build" .venv/bin/ansible-lint --offline --profile production --nocolor ;;
+    docs-lint) env PATH="$ROOT/.venv/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$ROOT/.build" .venv/bin/antsibull-docs lint-collection-docs \
+                 --plugin-docs --skip-rstcheck --validate-collection-refs all "$TREE" ;;
+    changelog-lint) in_tree "$ROOT/.venv/bin/antsibull-changelog" lint ;;
+    bench-quick) .venv/bin/python -m benchmarks.run --quick ;;
+    *) echo "test.sh: no stage $1" >&2; return 2 ;;
+  esac
 }
 
-stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(sanity units integration lint docs-lint bench-quick)
-for stage in "${stages[@]}"; do
-  case "$stage" in
-    sanity|units|integration|lint|docs-lint|bench-quick) "$stage" ;;
-    *) echo "test.sh: unknown stage '$stage' (sanity units integration lint docs-lint bench-quick)" >&2; exit 2 ;;
-  esac
+# -- running stages --------------------------------------------------------------------------------------------------------
+# run_stage NAME: runs one stage with its output in $LOGS/NAME.log; records "NAME rc seconds" in $LOGS/NAME.result.
+run_stage() {
+  local name=$1 start=$SECONDS rc
+  echo "=== [$name] started"
+  stage_cmd "$name" >"$LOGS/$name.log" 2>&1 </dev/null
+  rc=$?
+  echo "$name $rc $((SECONDS - start))" >"$LOGS/$name.result"
+  if [ "$rc" -eq 0 ]; then
+    echo "=== [$name] ok in $((SECONDS - start)) s"
+  else
+    # One block, written at once, so that a failure's log is not interleaved with the other lane's progress lines.
+    {
+      echo "=== [$name] FAILED (exit $rc) after $((SECONDS - start)) s; its output ($LOGS/$name.log):"
+      if [ "$(wc -l <"$LOGS/$name.log")" -gt 400 ]; then
+        echo "    (the last 400 of $(wc -l <"$LOGS/$name.log") lines)"
+        tail -n 400 "$LOGS/$name.log"
+      else
+        cat "$LOGS/$name.log"
+      fi
+      echo "=== [$name] end of output"
+    } >"$LOGS/$name.report"
+    cat "$LOGS/$name.report"
+  fi
+  return "$rc"
+}
+
+# run_lane STAGE...: the stages one after the other (after a failure, only with FAIL_FAST=0).
+run_lane() {
+  local name
+  for name in "$@"; do
+    if ! run_stage "$name" && [ "$FAIL_FAST" = 1 ]; then
+      return 1
+    fi
+  done
+}
+
+# Balanced by measured times (lane 1 was the critical path with bench-quick in it).
+lane1=() lane2=()
+wanted integration && lane1+=(integration ansible-test-integration)
+wanted sanity && lane2+=(sanity-core-newest sanity-core-2.17)
+wanted units && lane2+=(units-core-newest units-core-2.17)
+wanted lint && lane2+=(ansible-lint)
+wanted docs-lint && lane2+=(docs-lint changelog-lint)
+wanted bench-quick && lane2+=(bench-quick)
+
+if [ "$JOBS" -gt 1 ] && [ ${#lane1[@]} -gt 0 ] && [ ${#lane2[@]} -gt 0 ]; then
+  run_lane "${lane1[@]}" &
+  lane1_pid=$!
+  run_lane "${lane2[@]}" &
+  lane2_pid=$!
+  trap 'kill "$lane1_pid" "$lane2_pid" 2>/dev/null' INT TERM
+  wait "$lane1_pid"
+  wait "$lane2_pid"
+  trap - INT TERM
+else
+  [ ${#lane1[@]} -eq 0 ] || run_lane "${lane1[@]}"
+  [ ${#lane2[@]} -eq 0 ] || run_lane "${lane2[@]}"
+fi
+
+# -- the summary ---------------------------------------------------------------------------------------------------------
+passed=0 failed=0 not_run=0
+echo
+printf '%-26s %-8s %8s\n' stage result seconds
+printf '%-26s %-8s %8s\n' "setup (venvs, tree)" ok "$setup_seconds"
+for name in "${lane1[@]}" "${lane2[@]}"; do
+  if [ -f "$LOGS/$name.result" ]; then
+    read -r dummy rc seconds <"$LOGS/$name.result"
+    if [ "$rc" -eq 0 ]; then result=ok; passed=$((passed + 1)); else result="FAILED($rc)"; failed=$((failed + 1)); fi
+  else
+    result="not run" seconds=-
+    not_run=$((not_run + 1))
+  fi
+  printf '%-26s %-8s %8s\n' "$name" "$result" "$seconds"
 done
-echo "stages: $passed passed, 0 failed"
+printf '%-26s %-8s %8s\n' "total (wall clock)" "" "$((SECONDS - run_start))"
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null) on $(nproc 2>/dev/null) cores; stage logs in $LOGS"
+if [ "$not_run" -gt 0 ]; then
+  echo "stages: $passed passed, $failed failed, $not_run not run"
+else
+  echo "stages: $passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ] && [ "$not_run" -eq 0 ]

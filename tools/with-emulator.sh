@@ -18,7 +18,7 @@ cleanup() { if [ -n "$emu_pid" ]; then kill "$emu_pid" 2>/dev/null || true; wait
 trap cleanup EXIT
 "$ROOT/.venv/bin/python" -m emulator serve --port 0 --url-file "$work/url" ${emu_args[@]+"${emu_args[@]}"} > "$work/emulator.log" 2>&1 &
 emu_pid=$!
-for _ in $(seq 150); do [ -s "$work/url" ] && break; sleep 0.1; done
+for _ in $(seq 600); do [ -s "$work/url" ] && break; sleep 0.1; done  # up to 60 s: a loaded machine starts it slowly
 if [ ! -s "$work/url" ]; then echo "with-emulator.sh: the emulator did not start; its log:" >&2; cat "$work/emulator.log" >&2; exit 1; fi
 export AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID=AKIAEMULATOR00000000 AWS_SECRET_ACCESS_KEY=emulator-secret AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 AWS_ENDPOINT_URL=$(cat "$work/url")

@@ -21,6 +21,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.fleetops.workspaces.plugins.module_utils import role as ws_role
+from ansible_collections.fleetops.workspaces.plugins.plugin_utils.aws_module_defaults import aws_group_defaults
 
 ROLES_DIR = os.path.join(os.path.dirname(__file__), '..', '..', 'roles')
 INFO_MODULE = 'fleetops.workspaces.workspaces_info'
@@ -49,15 +50,18 @@ class ActionModule(ActionBase):
 
     # -- helpers ----------------------------------------------------------------------------------------------------
     def _with_defaults(self, module, args):
-        """``args`` with the play's module_defaults for ``module`` (group/fleetops.workspaces.workspaces, group/aws)."""
+        """``args`` with the play's module_defaults for ``module`` (for it and group/fleetops.workspaces.workspaces, as
+        ansible-core applies them, then group/aws below them, as the modules' own action plugins do)."""
         fqcn = self._shared_loader_obj.module_loader.find_plugin_with_context(module, collection_list=self._task.collections).resolved_fqcn
         try:
             from ansible.executor.module_common import _apply_action_arg_defaults  # ansible-core 2.19 and later
+            args = _apply_action_arg_defaults(fqcn, self._task, args, self._templar)
         except ImportError:
             from ansible.executor.module_common import get_action_args_with_defaults
-            return fqcn, get_action_args_with_defaults(fqcn, args, self._task.module_defaults, self._templar,
-                                                       action_groups=self._task._parent._play._action_groups)
-        return fqcn, _apply_action_arg_defaults(fqcn, self._task, args, self._templar)
+            args = get_action_args_with_defaults(fqcn, args, self._task.module_defaults, self._templar,
+                                                 action_groups=self._task._parent._play._action_groups)
+        missing = {k: v for k, v in aws_group_defaults(self._task.module_defaults).items() if k not in args}
+        return fqcn, dict(self._templar.template(missing), **args) if missing else args
 
     def _run_module(self, module, args, task_vars):
         fqcn, args = self._with_defaults(module, args)
@@ -163,7 +167,14 @@ class ActionModule(ActionBase):
             args['workspaces'] = entry['workspaces']
         else:
             args['workspace_ids'] = entry['requested']
-        return self._run_module(self.config['module'], args, task_vars)
+        controller = os.getppid()
+        outcome = self._run_module(self.config['module'], args, task_vars)
+        if os.getppid() != controller:
+            # ansible-playbook is gone (an AWX cancel kills its process group; ansible-core runs this worker in a session of
+            # its own): the module stopped sending when it noticed, and nobody can receive this result. Writing it to the dead
+            # controller's queue could block this process for ever, so end it here.
+            os._exit(1)  # pylint: disable=protected-access
+        return outcome
 
     def _report(self, role, task_vars):
         planned = self._task.args['plan']

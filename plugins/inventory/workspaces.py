@@ -24,7 +24,9 @@ description:
     inventory keeps the time of the read it cached)."
   - The tags are in C(workspace_tags), not C(tags), because C(tags) is a name reserved by Ansible.
   - "No connection variable (such as C(ansible_host)) is set: these hosts are not meant to be reached over SSH or WinRM.
-    Run tasks for them on the controller (C(delegate_to: localhost)) with the AWS modules, as the role C(fleetops.workspaces.stop) does."
+    Run tasks for them on the controller (C(delegate_to: localhost)) with the AWS modules, as the role C(fleetops.workspaces.stop) does,
+    or give every host the local connection with O(compose) (C(ansible_connection: \"'local'\")), so that a play with
+    C(gather_facts: true) over them never tries SSH (see the example)."
   - Unknown keys in the configuration file are an error, so that a misspelt filter never widens the selection.
   - "API calls per region: as for M(fleetops.workspaces.workspaces_info) (C(DescribeWorkspaces), C(GetResources),
     C(DescribeWorkspacesConnectionStatus)); with O(regions) empty, one C(ec2:DescribeRegions) call first."
@@ -44,6 +46,20 @@ options:
     type: list
     elements: str
     default: []
+  strict_permissions:
+    description:
+      - What to do when a region refuses access, as in the amazon.aws C(aws_ec2) inventory plugin (same name and default).
+      - By default (V(true)) the inventory fails, naming the region and AWS's error, and lists nothing.
+      - When V(false), a region whose calls are refused for permissions (C(AccessDeniedException), C(AccessDenied),
+        C(UnauthorizedOperation), for example through an organisation's service control policy, or
+        C(UnrecognizedClientException), C(InvalidClientTokenId), C(AuthFailure), C(OptInRequired), as from an opt-in
+        region not enabled for the account) is skipped with a warning that names it and AWS's error code, and the
+        desktops of the other regions are listed. This applies to the regions of O(regions) and to those found when it is
+        empty. If every region refuses access the inventory fails all the same.
+      - Only refusals are skipped. A region named in O(regions) whose endpoint cannot be reached, or that is still
+        throttled (C(ThrottlingException)) or failing after every retry, always fails the inventory, whatever this option says.
+    type: bool
+    default: true
   hostnames:
     description:
       - How to name each host, as a list of preferences; the first one that has a value for a desktop is used.
@@ -57,19 +73,6 @@ options:
     type: list
     elements: str
     default: [workspace_id]
-  session_token:
-    description:
-      - AWS STS session token for use with temporary credentials.
-      - See the AWS documentation for more information about access tokens
-        U(https://docs.aws.amazon.com/general/latest/gr/aws-sec-cred-types.html#access-keys-and-secret-access-keys).
-      - The O(session_token) and O(profile) options are mutually exclusive.
-      - Besides C(AWS_SESSION_TOKEN), C(AWS_SECURITY_TOKEN) is read too, the variable that the AWX / Automation Controller
-        "Amazon Web Services" credential sets.
-    type: str
-    aliases: ['aws_session_token']
-    env:
-      - name: AWS_SESSION_TOKEN
-      - name: AWS_SECURITY_TOKEN
 extends_documentation_fragment:
   - fleetops.workspaces.filters
   - fleetops.workspaces.filters.plugins
@@ -77,6 +80,7 @@ extends_documentation_fragment:
   - inventory_cache
   - constructed
   - amazon.aws.boto3
+  - fleetops.workspaces.credentials.plugins
   - amazon.aws.common.plugins
   - amazon.aws.region.plugins
   - amazon.aws.assume_role.plugins
@@ -116,6 +120,14 @@ groups:
   connected: connection_state == 'CONNECTED'
 compose:
   owner: user_name | lower
+
+---
+# inventory/local.workspaces.yml: hosts for plays of your own that gather facts: the local connection, never SSH
+# (set ansible_python_interpreter: "{{ ansible_playbook_python }}" in the play: inventory values are not templated)
+plugin: fleetops.workspaces.workspaces
+regions: [eu-west-1]
+compose:
+  ansible_connection: "'local'"
 
 ---
 # inventory/all.workspaces.yml: every region where WorkSpaces is offered, cached for an hour
@@ -183,6 +195,23 @@ def unknown_keys(config, definitions):
     return messages
 
 
+# Error codes of a region that refuses this identity (IAM or organisation policies, an opt-in region not enabled): with
+# strict_permissions false such a region is skipped. Never throttling or server errors.
+ACCESS_DENIED_CODES = frozenset((
+    'AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation',
+    'UnrecognizedClientException', 'InvalidClientTokenId', 'AuthFailure', 'OptInRequired',
+))
+
+
+def access_denied_code(error):
+    """The AWS error code of ``error`` when it is a refusal of access (see ACCESS_DENIED_CODES), else None."""
+    if isinstance(error, botocore.exceptions.ClientError):
+        code = error.response.get('Error', {}).get('Code')
+        if code in ACCESS_DENIED_CODES:
+            return code
+    return None
+
+
 def workspaces_regions(enabled, offered):
     """Keep the enabled regions where WorkSpaces is offered (all of them when the offer is not known)."""
     if not offered:
@@ -231,6 +260,8 @@ class InventoryModule(AWSInventoryBase):
             return desktops
         regions, discovered = self._regions()
         retry = ws_client.retry_decorator()
+        strict_permissions = self.get_option('strict_permissions')
+        denied = []
         for region in regions:
             workspaces_client = self.client('workspaces', region=region, retry_decorator=retry)
             tagging_client = self.client('resourcegroupstaggingapi', region=region, retry_decorator=retry)
@@ -245,7 +276,15 @@ class InventoryModule(AWSInventoryBase):
                     raise AnsibleError('Failed to list WorkSpaces in %s (is WorkSpaces offered there?): %s' % (region, to_native(e)))
                 self.warn('Skipping region %s, its WorkSpaces endpoint cannot be reached: %s' % (region, to_native(e)))
             except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                raise AnsibleError('Failed to list WorkSpaces in %s: %s' % (region, to_native(e)))
+                code = access_denied_code(e)
+                if code and not strict_permissions:
+                    denied.append(region)
+                    self.warn('Skipping region %s: access denied (%s), strict_permissions is false: %s' % (region, code, to_native(e)))
+                    continue
+                hint = '; set strict_permissions: false to skip the regions that refuse access' if code else ''
+                raise AnsibleError('Failed to list WorkSpaces in %s: %s%s' % (region, to_native(e), hint))
+        if denied and len(denied) == len(regions):
+            raise AnsibleError('Failed to list WorkSpaces: every region refused access (%s); nothing to list' % ', '.join(denied))
         return sorted(desktops, key=lambda d: (d['region'], d['workspace_id']))
 
     def _populate(self, desktops):

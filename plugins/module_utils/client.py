@@ -74,6 +74,12 @@ class Deadline:
         self.seconds = seconds
         self.clock = clock
         self.at = (clock() if start is None else start) + seconds
+        self.cancelled = False
+
+    def cancel(self):
+        """Make the deadline pass now (the job was cancelled): no request is sent or retried after this."""
+        self.cancelled = True
+        self.at = float('-inf')
 
     def remaining(self):
         return self.at - self.clock()

@@ -19,14 +19,16 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argu
 from ansible_collections.fleetops.workspaces.plugins.module_utils import client as ws_client
 from ansible_collections.fleetops.workspaces.plugins.module_utils import plan as ws_plan
 from ansible_collections.fleetops.workspaces.plugins.module_utils import results as ws_results
+from ansible_collections.fleetops.workspaces.plugins.module_utils.controller import stop_when_gone
 from ansible_collections.fleetops.workspaces.plugins.module_utils.plan import normalize_descriptions
 from ansible_collections.fleetops.workspaces.plugins.module_utils.plan import validate_workspace_ids
 from ansible_collections.fleetops.workspaces.plugins.module_utils.stop import MissingWorkspacesError
 from ansible_collections.fleetops.workspaces.plugins.module_utils.stop import StartRun
 from ansible_collections.fleetops.workspaces.plugins.module_utils.stop import StopRun
 
-# AWX's "Amazon Web Services" credential exports the STS token as AWS_SECURITY_TOKEN, which amazon.aws 10+
-# no longer reads for modules; without it a temporary key would be sent without its token and rejected.
+# AWX's "Amazon Web Services" credential exports the STS token as AWS_SESSION_TOKEN and AWS_SECURITY_TOKEN (AWX 21.11+),
+# older AWX and Tower as AWS_SECURITY_TOKEN only, which amazon.aws 10+ no longer reads for modules: without this fallback
+# a temporary key from an older controller would be sent without its token and rejected.
 SESSION_TOKEN_ENV = ['AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN']
 
 
@@ -159,6 +161,7 @@ def run_action_module(name):
         module.fail_json(msg='Invalid parameters, nothing was %s: %s' % (action.done, '; '.join(errors)))
 
     deadline = ws_client.Deadline(params['timeout'], start=started)
+    stop_when_gone(deadline.cancel)  # an AWX cancel leaves the module running: stop sending once the controller is gone
     run = config['run'](
         params, wait=params['wait'], wait_timeout=params['wait_timeout'], check_mode=module.check_mode,
         concurrent_reads=params['concurrent_reads'], region=module.region, diff=module._diff, run_deadline=deadline,
@@ -185,6 +188,7 @@ def run_action_module(name):
         warn(module, warning)
     if run.aborted:
         kind, exception = run.aborted
+        kind = 'cancelled' if deadline.cancelled else kind
         module.fail_json(msg=ws_results.aborted_message(result, kind, exception, params['timeout'], action), **result)
     if result['failed_workspaces']:
         module.fail_json(msg=ws_results.failure_message(result, action), **result)

@@ -317,13 +317,14 @@ def usage_decision(entry, now, used_within_days=0):
                    % (used_within_days, facts['idle_minutes'] // 1440, stamp))
 
 
-def split_connected(candidate_ids, desktops_by_id, connection_status, min_idle_minutes=0, now=None, decide=None):
+def split_connected(candidate_ids, desktops_by_id, connection_status, min_idle_minutes=0, now=None, decide=None, facts=False):
     """Split candidates by the user's connection: ``(still_to_act_on, skipped_entries)``.
 
     ``connection_status`` maps id -> DescribeWorkspacesConnectionStatus entry (any key case); an id it lacks has no
     entry. The decision per desktop is ``decide(entry, now)``, by default :func:`connection_decision` with
-    ``min_idle_minutes`` (stop); skipped entries also carry the desktop's :func:`connection_facts`. ``now`` defaults to
-    the controller's clock.
+    ``min_idle_minutes`` (stop). With ``min_idle_minutes`` or ``facts`` (a rule about how long ago the desktop was used),
+    skipped entries also carry the desktop's :func:`connection_facts`; otherwise their shape stays the same from run to
+    run (a connected user's last connection is the time of the check). ``now`` defaults to the controller's clock.
     """
     now = now or utc_now()
     decide = decide or (lambda entry, when: connection_decision(entry, when, min_idle_minutes))
@@ -335,7 +336,8 @@ def split_connected(candidate_ids, desktops_by_id, connection_status, min_idle_m
             keep.append(workspace_id)
             continue
         skip = skipped_entry(desktops_by_id.get(workspace_id, {'workspace_id': workspace_id}), reason)
-        skip.update(connection_facts(entry, now))
+        if min_idle_minutes or facts:
+            skip.update(connection_facts(entry, now))
         skipped.append(skip)
     return keep, skipped
 

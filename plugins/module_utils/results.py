@@ -103,6 +103,9 @@ def aborted_message(result, kind, exception, timeout=None, action=STOP_ACTION):
         why = ('AWS no longer accepts the credentials (%s: %s): they have expired or been revoked, so the module stopped sending'
                % (code, message))
         todo = 'Run again with fresh credentials (for example a new session token) to %s the rest.' % action.verb
+    elif kind == 'cancelled':
+        why = 'The Ansible controller that ran this module is gone (the job was cancelled), so the module stopped sending'
+        todo = 'Run again: a second run %ss the rest and skips what is done.' % action.verb
     else:
         why = 'The run timeout of %s seconds passed (%s), so the module stopped sending' % (timeout, message)
         todo = 'Run again (a second run %ss the rest and skips what is %s), or raise timeout.' % (action.verb, action.done)

@@ -43,14 +43,16 @@ class ActionRun:
 
     ``client`` is a retry-wrapped WorkSpaces client. ``connection_rule(entry, now) -> (go, reason)`` decides from each
     candidate's DescribeWorkspacesConnectionStatus entry, read 25 at a time right before their request; None: no check.
+    ``connection_facts``: skipped entries also carry the desktop's last connection (when the rule is about usage age).
     """
 
     def __init__(self, client, action=ws_plan.STOP_ACTION, wait=True, wait_timeout=600, connection_rule=None, check_mode=False,
                  sleep=time.sleep, clock=time.monotonic, concurrent_reads=1, now=ws_plan.utc_now, region=None, diff=False,
-                 run_deadline=None):
+                 run_deadline=None, connection_facts=False):
         self.client = client
         self.action = action
         self.connection_rule = connection_rule
+        self.connection_facts = connection_facts
         # The whole run's deadline (client.Deadline on the same clock, or None): the client's retry decorator sends nothing
         # past it; the wait ends at it too. When it passes, or the credentials are rejected, the run stops sending
         # (self.aborted) and the desktops not yet sent are listed in not_attempted.
@@ -247,7 +249,8 @@ class ActionRun:
         now = self.now()  # one reading per batch, right after its check
         for workspace_id in candidates:
             self.desktops[workspace_id].update(ws_plan.connection_facts(status.get(workspace_id), now))
-        keep, skipped = ws_plan.split_connected(candidates, self.desktops, status, now=now, decide=self.connection_rule)
+        keep, skipped = ws_plan.split_connected(candidates, self.desktops, status, now=now, decide=self.connection_rule,
+                                                facts=self.connection_facts)
         self.skipped.extend(skipped)
         return keep
 
@@ -348,7 +351,7 @@ class StopRun(ActionRun):
 
     def __init__(self, client, skip_connected=True, min_idle_minutes=0, **kwargs):
         rule = functools.partial(ws_plan.connection_decision, min_idle_minutes=min_idle_minutes) if skip_connected or min_idle_minutes else None
-        super().__init__(client, action=ws_plan.STOP_ACTION, connection_rule=rule, **kwargs)
+        super().__init__(client, action=ws_plan.STOP_ACTION, connection_rule=rule, connection_facts=bool(min_idle_minutes), **kwargs)
 
 
 class StartRun(ActionRun):
@@ -356,4 +359,4 @@ class StartRun(ActionRun):
 
     def __init__(self, client, used_within_days=0, **kwargs):
         rule = functools.partial(ws_plan.usage_decision, used_within_days=used_within_days) if used_within_days else None
-        super().__init__(client, action=ws_plan.START_ACTION, connection_rule=rule, **kwargs)
+        super().__init__(client, action=ws_plan.START_ACTION, connection_rule=rule, connection_facts=True, **kwargs)

@@ -44,6 +44,7 @@ extends_documentation_fragment:
   - fleetops.workspaces.filters
   - fleetops.workspaces.filters.modules
   - fleetops.workspaces.concurrency
+  - fleetops.workspaces.credentials
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

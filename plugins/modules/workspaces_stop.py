@@ -152,6 +152,7 @@ notes:
   - Use M(fleetops.workspaces.workspaces_info) or the role C(fleetops.workspaces.stop) to select desktops by directory, tag or user.
 extends_documentation_fragment:
   - fleetops.workspaces.concurrency
+  - fleetops.workspaces.credentials
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -279,17 +280,17 @@ skipped_workspaces:
     connection_state:
       description: The user's connection state read right before the stop batch, V(null) when AWS returned no entry.
       type: str
-      returned: when skipped by the connection check (O(skip_connected) or O(min_idle_minutes))
+      returned: when skipped by the connection check with O(min_idle_minutes) above 0
       sample: DISCONNECTED
     last_known_user_connection_timestamp:
       description: When the user last connected (ISO 8601, UTC), V(null) when never or unknown.
       type: str
-      returned: when skipped by the connection check (O(skip_connected) or O(min_idle_minutes))
+      returned: when skipped by the connection check with O(min_idle_minutes) above 0
       sample: "2026-12-02T05:48:00+00:00"
     idle_minutes:
       description: Whole minutes since RV(skipped_workspaces[].last_known_user_connection_timestamp), by the module's clock; V(null) when unknown.
       type: int
-      returned: when skipped by the connection check (O(skip_connected) or O(min_idle_minutes))
+      returned: when skipped by the connection check with O(min_idle_minutes) above 0
       sample: 12
 missing:
   description: Requested IDs that do not exist in the region (only non-empty with O(ignore_missing=true), else the task fails).

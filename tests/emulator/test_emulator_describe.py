@@ -16,7 +16,8 @@ def _error(info):
     return info.value.response["Error"]["Code"], info.value.response["ResponseMetadata"]["HTTPStatusCode"]
 
 
-def test_ten_thousand_desktops_seed_fast_and_page_in_ceil_n_over_25_calls(emulator, ws):
+def test_ten_thousand_desktops_seed_and_page_in_ceil_n_over_25_calls(emulator, ws):
+    # How fast seeding is belongs to the benchmarks (make bench), not to a pass/fail test on a shared machine.
     result = emulator.seed(fleet_spec(10000, states={"AVAILABLE": 0.9, "STOPPED": 0.1}))
     assert result["count"] == 10000
     emulator.reset_calls()

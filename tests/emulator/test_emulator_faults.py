@@ -5,12 +5,12 @@
 from __future__ import annotations
 
 import threading
-import time
+import types
 
 import pytest
 from botocore.exceptions import ClientError
 
-from emulator.client import EmulatorError
+from emulator.client import EmulatorClient, EmulatorError
 from tests.emulator.emulator_helpers import REGION, fleet_spec, make_client, seed_desktops
 
 
@@ -61,24 +61,43 @@ def test_server_errors(emulator):
     assert [c["outcome"] for c in emulator.calls(operation="StopWorkspaces")] == ["ServiceUnavailable"] + ["InternalFailure"] * 4
 
 
-def test_latency_is_per_call_and_concurrent_calls_overlap(emulator):
-    emulator.set_faults(latency_ms=300)
-    clients = [make_client(emulator.url) for dummy in range(4)]  # boto3 sessions are not thread-safe: create first
-    durations = []
+def test_latency_is_per_call_and_concurrent_calls_overlap(monkeypatch):
+    """Four calls at once on an in-process server whose latency "sleep" is a barrier for four: it only returns once
+    all four calls are sleeping at the same time, which proves that latency is slept outside the backend lock (calls
+    overlap) without measuring any time. A serialised server would break the barrier (its guard), failing the test."""
+    from emulator import server as server_module  # pylint: disable=import-outside-toplevel
+    from emulator.server import configure, running  # pylint: disable=import-outside-toplevel
 
-    def call(client):
-        started = time.monotonic()
-        client.describe_workspaces()
-        durations.append(time.monotonic() - started)
+    barrier = threading.Barrier(4, timeout=60)
+    slept = []
 
-    threads = [threading.Thread(target=call, args=(client,)) for client in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    # Lower bounds only (the latency is slept per call, outside the backend lock); no wall-clock upper bound.
-    assert len(durations) == 4 and min(durations) >= 0.3
-    assert all(c["duration_ms"] >= 300 for c in emulator.calls())
+    def barrier_sleep(seconds):
+        slept.append(seconds)
+        barrier.wait()
+
+    monkeypatch.setattr(server_module, "time", types.SimpleNamespace(sleep=barrier_sleep))
+    errors = []
+    try:
+        with running(latency_ms=300) as url:
+            clients = [make_client(url) for dummy in range(4)]  # boto3 sessions are not thread-safe: create first
+
+            def call(client):
+                try:
+                    client.describe_workspaces()
+                except Exception as exc:  # pylint: disable=broad-exception-caught
+                    errors.append(exc)
+
+            threads = [threading.Thread(target=call, args=(client,)) for client in clients]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            calls = EmulatorClient(url).calls()
+    finally:
+        configure({"clear": True})  # leave no start-up faults behind in this process
+    assert errors == [] and not barrier.broken
+    assert slept == [0.3] * 4  # each call got the configured latency
+    assert len(calls) == 4 and all(c["outcome"] == "ok" for c in calls)
 
 
 def test_faults_are_reproducible_with_a_seed(emulator):
@@ -98,11 +117,13 @@ def test_faults_are_reproducible_with_a_seed(emulator):
 
 
 def test_control_endpoint_is_never_faulted(emulator):
-    emulator.set_faults(throttle_rate=1.0, error_rate=1.0, latency_ms=2000)
-    emulator.seed(fleet_spec(3))
-    assert emulator.health()["status"] == "ok"
-    assert len(emulator.workspaces()) == 3
-    assert emulator.calls() == []
+    # Ten minutes of latency per AWS call: a control call that paid it would hit the client's 30 s timeout and fail.
+    emulator.set_faults(throttle_rate=1.0, error_rate=1.0, latency_ms=600_000)
+    control = EmulatorClient(emulator.url, timeout=30)
+    control.seed(fleet_spec(3))
+    assert control.health()["status"] == "ok"
+    assert len(control.workspaces()) == 3
+    assert control.calls() == []
 
 
 def test_invalid_fault_settings_are_rejected(emulator):

@@ -35,7 +35,7 @@ def _run_cli(*args):
 
 
 def _serve(*args):
-    """Start ``serve``; return (process, url)."""
+    """Start ``serve``; return (process, url) once it printed its URL line."""
     proc = _emulator_cli("serve", *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     line = proc.stdout.readline().decode().rstrip("\n")
     match = URL_LINE.match(line)
@@ -49,7 +49,8 @@ def _stop(proc, signum=signal.SIGTERM):
     return proc.returncode, out
 
 
-def test_serve_prints_the_url_and_stops_on_sigint():
+def test_serve_prints_its_url_serves_and_stops_on_sigint():
+    # Start-up time is a benchmark figure (make bench), not a pass/fail bound on a shared machine.
     proc, url = _serve()
     try:
         assert EmulatorClient(url).health()["status"] == "ok"

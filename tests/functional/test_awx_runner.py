@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The AWX path, end to end, with ansible-runner (what AWX runs inside the execution environment): a private data
 directory with AWX's credential variables, the survey answers as extra vars, an inventory source using the inventory
-plugin and the project's playbook; job slices run at the same time; the survey against the role's argument specs; the
-execution environment definition through ``ansible-builder create``."""
+plugin and the project's playbook; job slices run at the same time; the survey against the role's argument specs (the
+execution environment definition: test_execution_environment.py)."""
 from __future__ import annotations
 
 import json
@@ -27,7 +27,7 @@ IAM_PREFIX = {'workspaces': 'workspaces', 'tagging': 'tag', 'ec2': 'ec2'}
 READ_ONLY = ('Describe', 'Get', 'List')
 MASKED = 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'
 
-# The inventory source of docs/awx.md. The plugin reads AWX's AWS_SECURITY_TOKEN itself (amazon.aws only reads AWS_SESSION_TOKEN).
+# The inventory source of docs/awx.md. The plugin reads AWS_SESSION_TOKEN, else AWS_SECURITY_TOKEN (amazon.aws only reads the first).
 INVENTORY_SOURCE = """\
 plugin: fleetops.workspaces.workspaces
 regions: [us-east-1, eu-west-1]
@@ -55,8 +55,18 @@ def survey_answers(**overrides):
     return answers
 
 
-def private_data_dir(root, emulator, collections_path, extravars, cmdline=None):
-    """An AWX-like ansible-runner private data directory; returns its path."""
+# What AWX's "Amazon Web Services" credential injects for temporary credentials: both token variables since AWX 21.11,
+# AWS_SECURITY_TOKEN alone in older AWX and Tower.
+SESSION_TOKEN = 'fleetops-awx-session-token-FwoGZXIvYXdzEJr'
+AWX_TOKEN_VARIABLES = {
+    'awx-21.11+': ('AWS_SECURITY_TOKEN', 'AWS_SESSION_TOKEN'),
+    'awx-older-or-tower': ('AWS_SECURITY_TOKEN',),
+}
+
+
+def private_data_dir(root, emulator, collections_path, extravars, cmdline=None, awx='awx-older-or-tower'):
+    """An AWX-like ansible-runner private data directory; returns its path. ``awx``: which AWX generation's credential
+    variables the job gets (a key of AWX_TOKEN_VARIABLES)."""
     root.mkdir()
     (root / 'env').mkdir()
     (root / 'project').mkdir()
@@ -64,10 +74,10 @@ def private_data_dir(root, emulator, collections_path, extravars, cmdline=None):
     shutil.copy(PLAYBOOK, root / 'project' / 'stop_workspaces.yml')
     (root / 'inventory' / 'aws.workspaces.yml').write_text(INVENTORY_SOURCE)
     envvars = {
-        # What AWX's "Amazon Web Services" credential injects (no AWS_SESSION_TOKEN).
+        # What AWX's "Amazon Web Services" credential injects.
         'AWS_ACCESS_KEY_ID': 'ASIAFLEETOPSTEMPKEY01',
         'AWS_SECRET_ACCESS_KEY': 'fleetops-awx-temporary-secret-key',
-        'AWS_SECURITY_TOKEN': 'fleetops-awx-session-token-FwoGZXIvYXdzEJr',
+        **{variable: SESSION_TOKEN for variable in AWX_TOKEN_VARIABLES[awx]},
         # Test plumbing: the emulator as endpoint, this checkout as the collection, this virtualenv's Ansible.
         'AWS_ENDPOINT_URL': emulator.url,
         'ANSIBLE_COLLECTIONS_PATH': collections_path,
@@ -115,11 +125,13 @@ def job_output(runner):
 
 
 # -- jobs ---------------------------------------------------------------------------------------------------------------
-def test_awx_job_inventory_mode(emulator, collections_path, tmp_path):
-    """Job template with the survey, inventory mode: status successful, rc 0, the stats artifact, the call log."""
+@pytest.mark.parametrize('awx', sorted(AWX_TOKEN_VARIABLES))
+def test_awx_job_inventory_mode(emulator, collections_path, tmp_path, awx):
+    """Job template with the survey, inventory mode: status successful, rc 0, the stats artifact, the call log; with the
+    credential variables of either AWX generation, every call (inventory and modules) carries the session token."""
     fleet = seed_fleet(emulator, per_region=4, keep=(3,))
     answers = survey_answers(workspaces_stop_hosts='aws_workspaces', workspaces_stop_tags='Team=blue')
-    runner = run_job(private_data_dir(tmp_path / 'pdd', emulator, collections_path, answers))
+    runner = run_job(private_data_dir(tmp_path / 'pdd', emulator, collections_path, answers, awx=awx))
     assert (runner.status, runner.rc) == ('successful', 0), job_output(runner)
 
     artifact = stats_artifact(runner)['workspaces_stop']
@@ -139,7 +151,9 @@ def test_awx_job_inventory_mode(emulator, collections_path, tmp_path):
     # The play's stats name each stopped desktop as changed (AWX's host summaries), none as failed.
     assert set(expected) <= set(runner.stats['changed'])
 
-    # AWX's AWS_SECURITY_TOKEN reached the modules as their (no_log) session_token.
+    # The credential's token reached the inventory plugin and the modules (as their no_log session_token): every call sent it.
+    assert {(c['access_key_id'], c['session_token_sent']) for c in emulator.calls()} == {('ASIAFLEETOPSTEMPKEY01', True)}
+    assert SESSION_TOKEN not in json.dumps(list(runner.events))
     stop_events = stop_region_events(runner)
     assert len(stop_events) == 2
     assert all(e['event_data']['res']['invocation']['module_args']['session_token'] == MASKED for e in stop_events)
@@ -263,22 +277,6 @@ def test_survey_matches_the_playbook_and_the_role(role, survey_file, condition, 
             assert question['default'] == str(default).lower(), question
     exclude = next(q for q in survey['spec'] if q['variable'] == prefix + 'exclude_tags')
     assert exclude['required'] and exclude['default'] == keep
-
-
-def test_execution_environment_build_context(tmp_path):
-    """ansible-builder create writes the build context (no container engine needed to create it)."""
-    context = tmp_path / 'context'
-    proc = subprocess.run([os.path.join(BIN, 'ansible-builder'), 'create', '--file', os.path.join(REPO, 'execution-environment.yml'),
-                           '--context', str(context), '--output-filename', 'Containerfile'],
-                          capture_output=True, text=True, timeout=300, check=False, cwd=str(tmp_path))
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    containerfile = (context / 'Containerfile').read_text()
-    assert 'ansible-galaxy collection install' in containerfile and '-r requirements.yml' in containerfile
-    assert 'introspect' in containerfile  # collection Python requirements are collected from the installed collections
-    requirements = yaml.safe_load((context / '_build' / 'requirements.yml').read_text())
-    names = [c['name'] for c in requirements['collections']]
-    assert 'amazon.aws' in names
-    assert any('fleetops.workspaces' in name for name in names)
 
 
 def test_collection_declares_its_python_requirements_for_ansible_builder():

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the fleetops.workspaces project
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""AWX's credential variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SECURITY_TOKEN) all reach AWS.
+"""AWX's credential variables reach AWS: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and the session token, which AWX 21.11
+and later set as both AWS_SESSION_TOKEN and AWS_SECURITY_TOKEN, and older AWX and Tower as AWS_SECURITY_TOKEN only.
 
 amazon.aws 10+ reads the session token only from AWS_SESSION_TOKEN; the collection also reads AWS_SECURITY_TOKEN.
 The emulator logs which access key signed each call and whether a session token came with it.
@@ -37,12 +38,14 @@ PLAY = """
 
 def awx_env(token_var):
     env = {'AWS_ACCESS_KEY_ID': AWX_KEY, 'AWS_SECRET_ACCESS_KEY': 'fleetops-awx-secret-value'}
-    if token_var:
-        env[token_var] = AWX_TOKEN
+    for name in (token_var or '').split('+'):
+        if name:
+            env[name] = AWX_TOKEN
     return env
 
 
-@pytest.mark.parametrize('token_var, sent', [('AWS_SECURITY_TOKEN', True), ('AWS_SESSION_TOKEN', True), (None, False)])
+@pytest.mark.parametrize('token_var, sent', [('AWS_SECURITY_TOKEN', True), ('AWS_SESSION_TOKEN', True),
+                                             ('AWS_SECURITY_TOKEN+AWS_SESSION_TOKEN', True), (None, False)])
 def test_modules_send_the_session_token_of_either_variable(emulator, run_playbook, token_var, sent):
     emulator.seed(FLEET)
     emulator.reset_calls()
@@ -54,13 +57,14 @@ def test_modules_send_the_session_token_of_either_variable(emulator, run_playboo
     assert AWX_TOKEN not in run.stdout + run.stderr
 
 
-def test_inventory_plugin_sends_awx_session_token(emulator, ansible_env, tmp_path):
+@pytest.mark.parametrize('token_var', ['AWS_SECURITY_TOKEN', 'AWS_SECURITY_TOKEN+AWS_SESSION_TOKEN'])
+def test_inventory_plugin_sends_awx_session_token(emulator, ansible_env, tmp_path, token_var):
     emulator.seed(FLEET)
     emulator.reset_calls()
     source = tmp_path / 'awx.workspaces.yml'
     source.write_text('plugin: fleetops.workspaces.workspaces\nregions: [us-east-1]\n')
     env = dict(ansible_env)
-    env.update(awx_env('AWS_SECURITY_TOKEN'))
+    env.update(awx_env(token_var))
     proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-inventory'), '-i', str(source), '--list'],
                           env=env, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr

@@ -164,6 +164,30 @@ def test_filters_select_hosts(emulator, ansible_env, tmp_path):
             assert all('workspace_tags' not in v for v in listing['_meta']['hostvars'].values())
 
 
+def test_min_idle_minutes_selects_the_unused_desktops(emulator, ansible_env, tmp_path):
+    emulator.seed(FLEET)
+    truth = {d['workspace_id']: d for d in emulator.workspaces()}
+    read_at = time.time()
+
+    def idle_for(d):  # minutes since the last connection by the emulator's ground truth (None: never connected)
+        last = d['last_known_user_connection_timestamp']
+        return None if last is None else (read_at - last) / 60
+
+    def idle(d, margin):  # the decision of min_idle_minutes=180, with a margin around the threshold
+        if d['connection_state'] not in ('DISCONNECTED', 'UNKNOWN'):
+            return False
+        return idle_for(d) is None or idle_for(d) >= 180 + margin
+
+    proc, listing = inventory(ansible_env, write_config(tmp_path, {'regions': ['us-east-1', 'eu-west-1'], 'min_idle_minutes': 180},
+                                                        'idle.workspaces.yml'))
+    assert proc.returncode == 0, proc.stderr
+    found = set(listing['_meta']['hostvars'])
+    surely = {w for w, d in truth.items() if idle(d, 2)}
+    maybe = {w for w, d in truth.items() if idle(d, -2)}
+    assert surely and surely <= found <= maybe and maybe != set(truth)
+    assert all(v['idle_minutes'] is None or v['idle_minutes'] >= 180 for v in listing['_meta']['hostvars'].values())
+
+
 def test_hostnames_preferences_and_shared_names(emulator, ansible_env, tmp_path):
     emulator.seed(FLEET)
     source = write_config(tmp_path, {'regions': ['us-east-1', 'eu-west-1'], 'hostnames': ['tag:Name', 'user_name']})

@@ -143,7 +143,9 @@ def test_batches_of_25_make_the_minimum_of_calls(emulator, run_playbook, outdir,
 
 
 def test_wait_polls_only_until_stopped(emulator, run_playbook, outdir):
-    emulator.set_faults(stop_delay=1.0)
+    # STOPPED as soon as read after the stop: one poll round whatever the machine's load (with a delay, how many rounds
+    # and how the two batches' desktops split between them would depend on the timing).
+    emulator.set_faults(stop_delay=0)
     seed(emulator, fleet(30))
     ids = [d['workspace_id'] for d in fleet(30)]
     result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': ids})
@@ -152,7 +154,7 @@ def test_wait_polls_only_until_stopped(emulator, run_playbook, outdir):
     counts = emulator.counts()
     assert counts['StopWorkspaces'] == 2
     polls = counts['DescribeWorkspaces'] - 2
-    assert polls >= 2 and polls % 2 == 0  # every poll round describes the 30 pending ids in 2 batches
+    assert polls == 2  # one round: the 30 pending ids in 2 batches, then nothing is pending
     assert all(w['state'] == 'STOPPED' for w in result['workspaces'])
 
 
@@ -220,34 +222,43 @@ def test_stop_that_ends_in_error_and_wait_timeout_fail_the_task_with_ids(emulato
 
     seed(emulator, fleet(2, prefix='ws-t'))
     slow = [d['workspace_id'] for d in fleet(2, prefix='ws-t')]
-    emulator.set_faults(stop_delay=60, stop_fails_to_error={'workspace_ids': []})
+    emulator.set_faults(stop_delay=3600, stop_fails_to_error={'workspace_ids': []})  # never STOPPED within the run
     result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': slow, 'wait_timeout': 3})
     assert result['failed'] is True and result['stopped'] == []
     assert [f['error_code'] for f in result['failed_workspaces']] == ['WaitTimeout', 'WaitTimeout']
     assert 'wait_timeout=3' in result['failed_workspaces'][0]['error_message']
 
 
-def after_first_read(emulator, workspace_id, state):
-    """Another actor: a started thread that sets ``workspace_id`` to ``state`` once the run's first DescribeWorkspaces
-    call is logged (between the module's read and its request, which the test slows down with latency)."""
+def other_actor_at_the_gate(emulator, emulator_gate, operation, workspace_id, state):
+    """Another actor: holds the run's ``operation`` request at the gate in front of the emulator, sets ``workspace_id`` to
+    ``state`` meanwhile, then lets the request through: the race is certain, whatever the machine's load. Returns the
+    started thread and the list of its errors."""
+    emulator_gate.hold(operation)
+    errors = []
+
     def other_actor():
-        deadline = time.time() + 60
-        while time.time() < deadline and not emulator.counts().get('DescribeWorkspaces'):
-            time.sleep(0.05)
-        emulator.set_workspace(workspace_id, REGION, state=state)
+        try:
+            emulator_gate.wait_held(1)
+            emulator.set_workspace(workspace_id, REGION, state=state)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            errors.append(exc)
+        finally:
+            emulator_gate.release()
 
     actor = threading.Thread(target=other_actor)
     actor.start()
-    return actor
+    return actor, errors
 
 
-def test_desktop_stopped_by_someone_else_between_read_and_stop_is_not_a_failure(emulator, run_playbook, outdir):
+def test_desktop_stopped_by_someone_else_between_read_and_stop_is_not_a_failure(emulator, emulator_gate, run_playbook, outdir):
+    """The module's StopWorkspaces request waits at a gate in front of the emulator until another actor stopped one of
+    its desktops."""
     seed(emulator, fleet(3))
     ids = [d['workspace_id'] for d in fleet(3)]
-    emulator.set_faults(latency_ms={'StopWorkspaces': 1500})
-    actor = after_first_read(emulator, ids[0], 'STOPPED')
-    result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': ids, 'wait_timeout': 60})
+    actor, errors = other_actor_at_the_gate(emulator, emulator_gate, 'StopWorkspaces', ids[0], 'STOPPED')
+    result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': ids, 'wait_timeout': 60}, env={'AWS_ENDPOINT_URL': emulator_gate.url})
     actor.join()
+    assert errors == []
     assert not result.get('failed'), result
     assert ids[0] in result['already_stopped'] and sorted(result['stopped']) == sorted(ids[1:])
     assert ids[0] in stop_requests(emulator)  # we did ask, AWS refused, the re-check explained it
@@ -258,12 +269,24 @@ def test_desktop_stopped_by_someone_else_between_read_and_stop_is_not_a_failure(
 
 def test_transitional_desktops_are_waited_for_then_stopped(emulator, run_playbook, outdir):
     seed(emulator, [{'workspace_id': 'ws-stopd0001', 'state': 'STOPPED'}, {'workspace_id': 'ws-avail0001'}])
-    emulator.set_faults(start_delay=8)
+    # STARTING until this test says otherwise: it finishes the start once the module stopped the other desktop, so the
+    # module certainly read it STARTING and had to wait for it, whatever the machine's load.
+    emulator.set_faults(start_delay=3600)
     boto = emulator.boto3_client('workspaces', region_name=REGION)
     boto.start_workspaces(StartWorkspaceRequests=[{'WorkspaceId': 'ws-stopd0001'}])
     emulator.reset_calls()
     assert states(emulator)['ws-stopd0001'] == 'STARTING'
+
+    def finish_start():
+        deadline = time.monotonic() + 300  # a guard against a hang, not a speed requirement
+        while time.monotonic() < deadline and not emulator.counts().get('StopWorkspaces'):
+            time.sleep(0.05)
+        emulator.set_workspace('ws-stopd0001', REGION, state='AVAILABLE')
+
+    starter = threading.Thread(target=finish_start)
+    starter.start()
     result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': ['ws-stopd0001', 'ws-avail0001']})
+    starter.join()
     assert not result.get('failed'), result
     assert sorted(result['stopped']) == ['ws-avail0001', 'ws-stopd0001']
     assert emulator.counts()['StopWorkspaces'] == 2  # the settled one is stopped in a second request

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 
 from tests.reliability.conftest import REGION
 from tests.reliability.conftest import errors_in
@@ -20,7 +19,6 @@ from tests.reliability.conftest import sent_ids
 from tests.reliability.conftest import sized
 from tests.reliability.conftest import states
 from tests.reliability.conftest import stop_calls
-from tests.reliability.conftest import wait_until
 
 OVERLAP_SIZE = sized(250, 2000)
 ACTOR_SIZE = sized(300, 2000)
@@ -58,39 +56,54 @@ def all_described(emulator, ids):
 
 
 class Actor(threading.Thread):
-    """Runs ``action`` once the role has described every desktop (its selection), before it stops them."""
+    """Runs ``action`` while the role's first call of ``operation`` waits at the gate (so after the role described
+    every desktop, its selection, and before that call reaches the emulator), then lets the role go on."""
 
-    def __init__(self, emulator, ids, action):
+    def __init__(self, emulator, gate, ids, action, operation):
         super().__init__(daemon=True)
-        self.emulator, self.ids, self.action = emulator, ids, action
+        self.emulator, self.gate, self.ids, self.action = emulator, gate, ids, action
         self.error = None
-        self.done_at = None
         self.done_seq = None
+        gate.hold(operation)
 
     def run(self):
         try:
-            wait_until(lambda: all_described(self.emulator, self.ids), timeout=600, interval=0.05,
-                       what='the role to describe every desktop')
+            self.gate.wait_held(1, timeout=600)
+            assert all_described(self.emulator, self.ids), 'the role reached its first held call before describing every desktop'
             self.action()
-            self.done_at = time.time()
             self.done_seq = last_seq(self.emulator)
         except Exception as e:  # pylint: disable=broad-exception-caught
             self.error = e
+        finally:
+            self.gate.release()
 
 
-def test_two_overlapping_runs_both_succeed_and_report_every_desktop(emulator, start_playbook, outdir, report_metrics):
+def test_two_overlapping_runs_both_succeed_and_report_every_desktop(emulator, emulator_gate, start_playbook, outdir, report_metrics):
     desktops = explicit_fleet(OVERLAP_SIZE, tags=TAGS)
     for desktop in desktops[::20]:
         desktop['state'] = 'STOPPED'
     seed(emulator, desktops)
     ids = [d['workspace_id'] for d in desktops]
     initially_stopped = {d['workspace_id'] for d in desktops if d.get('state') == 'STOPPED'}
-    # Slow stop calls keep both runs' stop phases open long enough to overlap.
-    emulator.set_faults(latency_ms={'StopWorkspaces': 600}, stop_delay=1.0)
+    emulator.set_faults(stop_delay=1.0)
+    # The overlap is made certain: each run's first StopWorkspaces waits at the gate until the other run's first one is
+    # there too, so both runs planned from a read made before either stopped anything.
+    emulator_gate.hold('StopWorkspaces')
 
-    runs = [start_playbook(role_play(outdir / ('run%d.json' % n)), extra_vars=role_vars(OVERLAP_SIZE), name='run%d' % n) for n in (1, 2)]
+    def release_when_both_wait():
+        try:
+            emulator_gate.wait_held(2, timeout=600)
+        finally:
+            emulator_gate.release()
+
+    releaser = threading.Thread(target=release_when_both_wait, daemon=True)
+    releaser.start()
+    runs = [start_playbook(role_play(outdir / ('run%d.json' % n)), extra_vars=role_vars(OVERLAP_SIZE), name='run%d' % n,
+                           env={'AWS_ENDPOINT_URL': emulator_gate.url}) for n in (1, 2)]
     for run in runs:
         assert run.wait(timeout=900) == 0, errors_in(run.output)
+    releaser.join(timeout=60)
+    assert emulator_gate.held_total == 2 and emulator_gate.guard_expired == 0
     results = [outcomes(read_result(outdir / ('run%d.json' % n))['regions'][REGION]) for n in (1, 2)]
 
     assert set(states(emulator).values()) == {'STOPPED'}
@@ -106,20 +119,20 @@ def test_two_overlapping_runs_both_succeed_and_report_every_desktop(emulator, st
     # and reported as already stopped (the pair check above).
     sent = sent_ids(stop_calls(emulator))
     both = {w for w in set(sent) if sent.count(w) > 1}
-    assert both, 'the two runs never asked for the same desktop: they did not overlap'
+    assert both == set(ids) - initially_stopped, 'both runs read every desktop before either stopped one: both ask for each'
     report_metrics(desktops=OVERLAP_SIZE, asked_by_both=len(both), seconds=[round(r.elapsed, 1) for r in runs])
 
 
-def test_desktops_stopped_by_someone_else_before_our_stop_count_as_already_stopped(emulator, run_playbook, outdir, report_metrics):
+def test_desktops_stopped_by_someone_else_before_our_stop_count_as_already_stopped(emulator, emulator_gate, run_playbook, outdir,
+                                                                                   report_metrics):
     desktops = explicit_fleet(ACTOR_SIZE, tags=TAGS)
     seed(emulator, desktops)
     ids = [d['workspace_id'] for d in desktops]
     by_control = ids[3::20]   # set STOPPED at once (control endpoint)
     by_api = ids[13::20]      # stopped with StopWorkspaces by another client: STOPPING for 2 s, then STOPPED
     victims = set(by_control) | set(by_api)
-    # The module's connection check (skip_connected, on by default) is the last step between its read and its stop:
-    # slowing it leaves the other actor time to act in between.
-    emulator.set_faults(latency_ms={'DescribeWorkspacesConnectionStatus': 300}, stop_delay=2.0)
+    # The other actor acts while the role's first StopWorkspaces waits at the gate: after our read, before our stops.
+    emulator.set_faults(stop_delay=2.0)
     other = emulator.boto3_client('workspaces', region_name=REGION)
 
     def act():
@@ -129,9 +142,9 @@ def test_desktops_stopped_by_someone_else_before_our_stop_count_as_already_stopp
             answer = other.stop_workspaces(StopWorkspaceRequests=[{'WorkspaceId': w} for w in by_api[start:start + 25]])
             assert answer['FailedRequests'] == []
 
-    actor = Actor(emulator, ids, act)
+    actor = Actor(emulator, emulator_gate, ids, act, 'StopWorkspaces')
     actor.start()
-    run = run_playbook(role_play(outdir / 'result.json'), extra_vars=role_vars(ACTOR_SIZE), timeout=900)
+    run = run_playbook(role_play(outdir / 'result.json'), extra_vars=role_vars(ACTOR_SIZE), timeout=900, env={'AWS_ENDPOINT_URL': emulator_gate.url})
     actor.join(timeout=60)
     assert actor.error is None, actor.error
     assert run.rc == 0, errors_in(run.stdout + run.stderr)
@@ -154,30 +167,28 @@ def test_desktops_stopped_by_someone_else_before_our_stop_count_as_already_stopp
     report_metrics(desktops=ACTOR_SIZE, stopped_by_other=len(victims))
 
 
-def test_users_connecting_between_selection_and_stop_are_skipped(emulator, run_playbook, outdir):
+def test_users_connecting_between_selection_and_stop_are_skipped(emulator, emulator_gate, run_playbook, outdir):
     desktops = explicit_fleet(CONNECT_SIZE, tags=TAGS, connection_state='DISCONNECTED')
     seed(emulator, desktops)
     ids = [d['workspace_id'] for d in desktops]
     connecting = ids[1::10]
-    latency = 1.5
-    emulator.set_faults(latency_ms={'DescribeWorkspacesConnectionStatus': latency * 1000}, stop_delay=0.5)
+    emulator.set_faults(stop_delay=0.5)
 
     def connect():
         for workspace_id in connecting:
             emulator.set_workspace(workspace_id, REGION, connection_state='CONNECTED')
 
-    actor = Actor(emulator, ids, connect)
+    # The users connect while the role's first connection check waits at the gate: after the selection's reads, before
+    # any check reads their desktops.
+    actor = Actor(emulator, emulator_gate, ids, connect, 'DescribeWorkspacesConnectionStatus')
     actor.start()
-    run = run_playbook(role_play(outdir / 'result.json'), extra_vars=role_vars(CONNECT_SIZE), timeout=900)
+    run = run_playbook(role_play(outdir / 'result.json'), extra_vars=role_vars(CONNECT_SIZE), timeout=900, env={'AWS_ENDPOINT_URL': emulator_gate.url})
     actor.join(timeout=60)
     assert actor.error is None, actor.error
     assert run.rc == 0, errors_in(run.stdout + run.stderr)
     result = read_result(outdir / 'result.json')['regions'][REGION]
-
-    # The users connected after the selection's reads and before the connection check read their desktops.
     checks = emulator.calls(operation='DescribeWorkspacesConnectionStatus')
-    if checks:
-        assert actor.done_at < checks[0]['time'] + latency, 'the users connected after the connection check: the race was not set up'
+    assert checks and checks[0]['seq'] > actor.done_seq  # the first check reached the emulator after the users connected
     skipped = {s['workspace_id']: s for s in result['skipped_workspaces']}
     assert sorted(skipped) == sorted(connecting), 'desktops whose user connected before the check must be skipped'
     assert all('connected' in s['reason'] for s in skipped.values())

@@ -23,7 +23,7 @@ from tests.reliability.conftest import sized
 from tests.reliability.conftest import states
 from tests.reliability.conftest import stop_calls
 
-FLEET_SIZE = sized(2000, 10000)
+FLEET_SIZE = sized(1000, 10000)  # CI size: every operation still faulted; the 10,000-desktop run is make soak
 THROTTLE_RATE = 0.3
 ERROR_RATE = 0.05
 STOPPABLE_STATES = ('AVAILABLE', 'IMPAIRED', 'UNHEALTHY', 'ERROR')

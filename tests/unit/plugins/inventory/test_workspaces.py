@@ -70,10 +70,11 @@ def test_read_time_is_a_hostvar_in_utc_whole_seconds():
     assert variables['workspace_described_at'] == '2026-11-26T02:10:04+00:00'
     paris = datetime.timezone(datetime.timedelta(hours=1))
     assert plugin_module.described_at(datetime.datetime(2026, 11, 26, 3, 10, 4, 999999, tzinfo=paris)) == '2026-11-26T02:10:04+00:00'
+    # Without an argument: now, bracketed by two clock reads (whole seconds, so the lower bracket is truncated too).
     before = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     now = datetime.datetime.fromisoformat(plugin_module.described_at())
     after = datetime.datetime.now(datetime.timezone.utc)
-    assert now.tzinfo is not None and before <= now <= after  # the current time (an ordering, not a duration)
+    assert now.tzinfo is not None and before <= now <= after
 
 
 def test_host_vars_without_tags_or_connection_and_missing_fields():

@@ -341,5 +341,12 @@ def test_split_connected_takes_the_start_rule():
     status = {'ws-used00001': {'ConnectionState': 'DISCONNECTED', 'LastKnownUserConnectionTimestamp': USAGE_NOW},
               'ws-old000001': {'ConnectionState': 'DISCONNECTED', 'LastKnownUserConnectionTimestamp': USAGE_NOW - datetime.timedelta(days=90)}}
     keep, skipped = plan.split_connected(list(by_id), by_id, status, now=USAGE_NOW,
-                                         decide=lambda entry, now: plan.usage_decision(entry, now, 30))
+                                         decide=lambda entry, now: plan.usage_decision(entry, now, 30), facts=True)
     assert keep == ['ws-used00001'] and skipped[0]['workspace_id'] == 'ws-old000001' and skipped[0]['idle_minutes'] == 90 * 1440
+
+
+def test_split_connected_without_min_idle_keeps_the_skipped_shape():
+    by_id = {'ws-conn00001': desktop('ws-conn00001')}
+    status = {'ws-conn00001': {'WorkspaceId': 'ws-conn00001', 'ConnectionState': 'CONNECTED', 'LastKnownUserConnectionTimestamp': ago(0)}}
+    keep, skipped = plan.split_connected(['ws-conn00001'], by_id, status, now=NOW)
+    assert keep == [] and set(skipped[0]) == {'workspace_id', 'state', 'running_mode', 'reason'}

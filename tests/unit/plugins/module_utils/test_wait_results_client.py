@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
@@ -176,37 +175,60 @@ def test_settle_failures_say_why(fail_after, code, fragment):
 
 
 # --- bounded concurrency of reads (client.map_batches) ------------------------------------------------------------
-class Recorder:
-    """A read that blocks until ``release`` is set and records how many calls ran at once."""
+# No sleeps and no timing: the reads hold each other with a condition variable, so "N calls were in flight together"
+# is proven by the calls themselves, whatever the machine's load. WAIT_GUARD only turns a deadlock into a failure.
+WAIT_GUARD = 60.0
 
-    def __init__(self, fail_on=()):
-        self.lock = threading.Lock()
+
+class Recorder:
+    """A read that records how many calls run at once.
+
+    The first ``hold`` calls wait for each other: none returns before ``hold`` calls are in flight together (a barrier
+    that proves the overlap); ``gate`` (an Event), when given, additionally blocks every call except those in
+    ``fail_on``, which raise at once.
+    """
+
+    def __init__(self, hold=1, fail_on=(), gate=None):
+        self.cond = threading.Condition()
         self.running = 0
         self.peak = 0
         self.calls = []
+        self.hold = hold
+        self.held = False
+        self.barrier_timed_out = False
         self.fail_on = set(fail_on)
+        self.gate = gate
 
     def __call__(self, batch):
-        with self.lock:
+        with self.cond:
             self.running += 1
             self.peak = max(self.peak, self.running)
             self.calls.append(batch)
+            if self.running >= self.hold:
+                self.held = True
+                self.cond.notify_all()
+            elif not self.held and not self.cond.wait_for(lambda: self.held, timeout=WAIT_GUARD):
+                self.barrier_timed_out = True
         try:
-            time.sleep(0.02)
             if batch in self.fail_on:
                 raise ValueError('read of %s failed' % batch)
+            if self.gate is not None:
+                assert self.gate.wait(WAIT_GUARD), 'the gate was never opened'
             return 'result-%s' % batch
         finally:
-            with self.lock:
+            with self.cond:
                 self.running -= 1
 
 
-@pytest.mark.parametrize('concurrency, expected_peak', [(1, 1), (3, 3), (10, 8)])
-def test_map_batches_bounds_the_calls_in_flight_and_keeps_order(concurrency, expected_peak):
-    read = Recorder()
-    assert client.map_batches(read, list(range(8)), concurrency) == ['result-%d' % i for i in range(8)]
-    assert sorted(read.calls) == list(range(8))
-    assert read.peak == expected_peak
+@pytest.mark.parametrize('concurrency, batches, together', [(1, 8, 1), (3, 8, 3), (10, 8, 8), (4, 2, 2)])
+def test_map_batches_bounds_the_calls_in_flight_and_keeps_order(concurrency, batches, together):
+    """With concurrency C over B batches: min(C, B) calls were in flight together (the first ones wait for each other,
+    which only ends once that many run at once), and never more (peak)."""
+    read = Recorder(hold=together)
+    assert client.map_batches(read, list(range(batches)), concurrency) == ['result-%d' % i for i in range(batches)]
+    assert sorted(read.calls) == list(range(batches))
+    assert not read.barrier_timed_out, 'fewer than %d calls were ever in flight together' % together
+    assert read.peak == together  # >= by the barrier above, <= by the bound under test
 
 
 def test_map_batches_with_nothing_to_read_makes_no_call():
@@ -215,12 +237,24 @@ def test_map_batches_with_nothing_to_read_makes_no_call():
     assert not read.calls
 
 
-def test_map_batches_raises_the_first_failure_and_starts_nothing_more():
-    read = Recorder(fail_on={1})
+def test_map_batches_raises_the_first_failure_and_starts_nothing_more(monkeypatch):
+    """Batch 0 blocks until map_batches has cancelled what was not started; batch 1 fails at once. The failure is
+    raised, every started read finished first, and no batch beyond those already taken by a worker was started."""
+    gate = threading.Event()
+    real_wait = client.wait_futures
+
+    def wait_then_open(futures, *args, **kwargs):
+        if kwargs.get('return_when') is None and not args:
+            gate.set()  # the second wait: after the cancellation, release the blocked reads
+        return real_wait(futures, *args, **kwargs)
+
+    monkeypatch.setattr(client, 'wait_futures', wait_then_open)
+    read = Recorder(fail_on={1}, gate=gate)
     with pytest.raises(ValueError, match='read of 1 failed'):
         client.map_batches(read, list(range(40)), 2)
     assert read.running == 0  # every started read finished before the error was raised
-    assert len(read.calls) < 40  # the batches not yet started were cancelled
+    # Two workers: one holds batch 0, the other fails batch 1 and may have taken batch 2 before the cancellation.
+    assert {0, 1} <= set(read.calls) <= {0, 1, 2}, read.calls
 
 
 @pytest.mark.parametrize('value', [0, -1, 11, True, '4', 2.5, None])
