@@ -36,7 +36,7 @@ DESCRIPTIONS = {
                       'desktop marked changed, each failed one failed, by later plays)',
     ROLE_TAG_IDLE: 'role-tag with workspaces_stop_min_idle_minutes: 60 (idle-aware stopping, checked in the same connection-status '
                    'calls; desktops without a connection-status entry are skipped)',
-    ROLE_INVENTORY_UNACCOUNTED: 'role-inventory without the host accounting (`-e workspaces_stop_account_hosts=false`): the '
+    ROLE_INVENTORY_UNACCOUNTED: 'role-inventory without the host accounting (`workspaces_stop_account_hosts: none`): the '
                                 'difference is what the accounting costs',
     'module-ids': '`fleetops.workspaces.workspaces_stop` with the ids to stop (from the ground truth), one task per region',
     MODULE_START: 'the morning counterpart: `fleetops.workspaces.workspaces_start` with the ids of the tagged STOPPED desktops '
@@ -197,7 +197,7 @@ def prepare_role_inventory(work, size, truth, accounting=True):
     extra = _write_json(os.path.join(work, 'role-inventory.json'), {
         'workspaces_stop_hosts': 'aws_workspaces',
         'workspaces_stop_max_count': size + 1,
-        'workspaces_stop_account_hosts': accounting,
+        'workspaces_stop_account_hosts': 'all' if accounting else 'none',
     })
     return Command(_playbook_argv('-i', _inventory(work), 'fleetops.workspaces.stop_workspaces', '-e', '@' + extra),
                    all_ids(truth, 'to_stop'))

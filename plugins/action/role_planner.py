@@ -180,7 +180,7 @@ class ActionModule(ActionBase):
         planned = self._task.args['plan']
         runs = {r['item']: r for r in (self._task.args.get('runs') or {}).get('results', []) if 'item' in r}
         params = planned['params']
-        report = ws_role.build_result(planned['plan'], runs, role, bool(self._task.check_mode), params.get('account_hosts', False))
+        report = ws_role.build_result(planned['plan'], runs, role, bool(self._task.check_mode), params.get('account_hosts', 'none'))
         if params.get('report_path'):
             rows = ws_role.report_rows(planned['plan'], report['result'], role, params.get('wait', True))
             report['result']['report_files'] = self._write_report(params['report_path'], role, rows, report['result'])

@@ -167,12 +167,13 @@ def region_outcome(requested, run, done, already):
     return outcome
 
 
-def build_result(plan, runs, action, check_mode, account_hosts=False):
+def build_result(plan, runs, action, check_mode, account_hosts='none'):
     """The role's result fact, summary lines, AWX stats, failure message and the hosts to account for.
 
-    With ``account_hosts`` in inventory mode, the failed desktops' hosts are returned in ``failed_hosts`` (each with its own
-    message) and the changed ones in ``changed_hosts`` for a later play to fail / mark changed, and ``fail_message`` is
-    None when every failure has a host: AWX's host summaries then name exactly those desktops.
+    With ``account_hosts`` ``failed`` or ``all`` in inventory mode, the failed desktops' hosts are returned in
+    ``failed_hosts`` (each with its own message) for a later play to fail, and ``fail_message`` is None when every failure
+    has a host: AWX's host summaries then name exactly those desktops; with ``all`` the changed ones are returned in
+    ``changed_hosts`` too, for a later play to mark changed.
     """
     config = ACTIONS[action]
     done, already = config['done'], config['already']
@@ -217,7 +218,7 @@ def build_result(plan, runs, action, check_mode, account_hosts=False):
             config['prefix']))
     elif check_mode and plan['max_count_exceeded']:
         message = max_count_message(plan, action, check_mode)
-    hosts = {w: h for entry in plan['regions'].values() for w, h in entry['hosts'].items() if h} if account_hosts else {}
+    hosts = {w: h for entry in plan['regions'].values() for w, h in entry['hosts'].items() if h} if account_hosts in ('failed', 'all') else {}
     stats = {'check_mode': check_mode, 'mode': plan['mode'], 'totals': totals, 'summary': lines,
              'regions': {r: dict(o['summary'], error=o['error']) for r, o in regions.items()},
              'failed_workspaces': [f['workspace_id'] for f in failures], 'excluded': [e['workspace_id'] for e in plan['excluded']]}
@@ -226,7 +227,7 @@ def build_result(plan, runs, action, check_mode, account_hosts=False):
             'failed_hosts': [{'host': hosts[f['workspace_id']],
                               'message': '%s in %s: %s: %s' % (f['workspace_id'], f['region'], f['error_code'], f['error_message'])}
                              for f in failures if f['workspace_id'] in hosts],
-            'changed_hosts': [hosts[w] for o in regions.values() for w in o[done] if w in hosts]}
+            'changed_hosts': [hosts[w] for o in regions.values() for w in o[done] if w in hosts] if account_hosts == 'all' else []}
 
 
 REPORT_FIELDS = ('region', 'workspace_id', 'directory_id', 'user_name', 'outcome', 'reason', 'error_code', 'state_before',
