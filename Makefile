@@ -7,7 +7,7 @@ SHELL := bash
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
 
-demo: venv  ## Stop desktops by tag with the collection playbook on the embedded emulator
+demo: venv  ## Stop desktops by tag with the collection playbook on the embedded emulator, then start them again
 	@tools/demo.sh
 
 test: venv  ## Run every test: sanity, units (2 ansible-core releases), integration, lint, docs lint, quick bench (2 lanes at once)

@@ -23,9 +23,11 @@ STOPPABLE_MODES = ('AUTO_STOP', 'MANUAL')
 
 DESCRIBE = 'DescribeWorkspaces'
 STOP = 'StopWorkspaces'
+START = 'StartWorkspaces'
 CONNECTION = 'DescribeWorkspacesConnectionStatus'
 TAGS = 'GetResources'
-OPERATIONS = (DESCRIBE, TAGS, CONNECTION, STOP)
+OPERATIONS = (DESCRIBE, TAGS, CONNECTION, STOP, START)
+START_SCENARIOS = ('module-start', 'baseline-start')  # start the tagged STOPPED desktops by id (to_start)
 
 
 def ceil_div(count, size):
@@ -78,6 +80,8 @@ def analyse(workspaces):
         # With min_idle_minutes (IDLE_MINUTES): the seeded DISCONNECTED users last connected an hour to a week before, so
         # every disconnected candidate is idle; a candidate without a connection-status entry is skipped (fail-safe).
         to_stop_idle = [w for w in to_stop if w.get('connection_state') not in (None, 'NONE')]
+        # The morning counterpart: tagged desktops that are STOPPED in a running mode that can be started.
+        to_start = [w for w in tagged if w['state'] == 'STOPPED' and w['running_mode'] in STOPPABLE_MODES]
         directories = {}
         for desktop in mine:
             directories[desktop['directory_id']] = directories.get(desktop['directory_id'], 0) + 1
@@ -88,6 +92,7 @@ def analyse(workspaces):
             'candidates': sorted(w['workspace_id'] for w in candidates),
             'to_stop': sorted(w['workspace_id'] for w in to_stop),
             'to_stop_idle': sorted(w['workspace_id'] for w in to_stop_idle),
+            'to_start': sorted(w['workspace_id'] for w in to_start),
             'connected_candidates': len(candidates) - len(to_stop),
             'already_stopped': sum(1 for w in tagged if w['state'] in ('STOPPED', 'STOPPING')),
             'always_on': sum(1 for w in tagged if w['running_mode'] == 'ALWAYS_ON'),
@@ -125,11 +130,19 @@ def minimum_calls(truth, scenario):
     DescribeWorkspacesConnectionStatus for the stoppable ones, ⌈to_stop/25⌉ StopWorkspaces.
     module-ids (explicit ids, skip_connected off): ⌈ids/25⌉ DescribeWorkspaces and ⌈ids/25⌉ StopWorkspaces.
     baseline-b-cli: one StopWorkspaces per desktop is what it does; its minimum is ⌈ids/25⌉ StopWorkspaces.
-    Wait polls: at least one DescribeWorkspaces round over the stopped desktops, ⌈to_stop/25⌉ per region.
+    module-start / baseline-start (the tagged STOPPED desktops by id): ⌈ids/25⌉ DescribeWorkspaces and ⌈ids/25⌉
+    StartWorkspaces.
+    Wait polls: at least one DescribeWorkspaces round over the stopped (started) desktops, ⌈ids/25⌉ per region.
     """
     calls = {op: 0 for op in OPERATIONS}
     polls = 0
     for info in truth.values():
+        if scenario in START_SCENARIOS:
+            starts = ceil_div(len(info['to_start']), BATCH)
+            calls[DESCRIBE] += starts
+            calls[START] += starts
+            polls += starts
+            continue
         stops = ceil_div(len(info['to_stop_idle' if scenario == 'role-tag-idle' else 'to_stop']), BATCH)
         if scenario in ('module-ids', 'baseline-b-cli'):
             if scenario == 'module-ids':
@@ -147,19 +160,20 @@ def minimum_calls(truth, scenario):
     return calls, polls
 
 
-def stopped_as_expected(before, after, expected_ids, accept_stopping=False):
-    """Problems (a list of text) when the fleet after a run is not ``before`` with exactly ``expected_ids`` stopped.
+def stopped_as_expected(before, after, expected_ids, accept_stopping=False, done='STOPPED'):
+    """Problems (a list of text) when the fleet after a run is not ``before`` with exactly ``expected_ids`` stopped
+    (``done='AVAILABLE'``: started).
 
     ``accept_stopping``: STOPPING is good enough (for a run that does not wait).
     """
     problems = []
     now = {w['workspace_id']: w for w in after}
     expected = set(expected_ids)
-    good = ('STOPPED', 'STOPPING') if accept_stopping else ('STOPPED',)
+    good = (done, 'STOPPING') if accept_stopping else (done,)
     wrong_state = [i for i in sorted(expected) if now.get(i, {}).get('state') not in good]
     if wrong_state:
-        problems.append('%d desktops that should be STOPPED are not (e.g. %s: %s)'
-                        % (len(wrong_state), wrong_state[0], now.get(wrong_state[0], {}).get('state')))
+        problems.append('%d desktops that should be %s are not (e.g. %s: %s)'
+                        % (len(wrong_state), done, wrong_state[0], now.get(wrong_state[0], {}).get('state')))
     changed = [w['workspace_id'] for w in before if w['workspace_id'] not in expected
                and now.get(w['workspace_id'], {}).get('state') != w['state']]
     if changed:
@@ -171,7 +185,7 @@ def classify_calls(calls):
     """Split an emulator call log into counts per operation and wait polls.
 
     A DescribeWorkspaces call is a wait poll when every id it asks for was already sent in an earlier
-    StopWorkspaces request of the same region (a re-read after the stop); everything else counts as work.
+    StopWorkspaces (StartWorkspaces) request of the same region (a re-read after the stop); everything else counts as work.
     Returns ``(counts, polls, not_ok)``: ``counts`` per operation (polls excluded), the number of polls, and
     the number of calls whose outcome was not ``ok``.
     """
@@ -185,8 +199,9 @@ def classify_calls(calls):
         region = call.get('region')
         if call.get('outcome') != 'ok':
             not_ok += 1
-        if operation == STOP:
-            stop_requested.setdefault(region, set()).update(r.get('WorkspaceId') for r in params.get('StopWorkspaceRequests', []))
+        if operation in (STOP, START):
+            requests = params.get('StopWorkspaceRequests', []) + params.get('StartWorkspaceRequests', [])
+            stop_requested.setdefault(region, set()).update(r.get('WorkspaceId') for r in requests)
         if operation == DESCRIBE:
             ids = params.get('WorkspaceIds') or []
             if ids and all(i in stop_requested.get(region, ()) for i in ids):

@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 import sys
 
-OPERATIONS = ('DescribeWorkspaces', 'GetResources', 'DescribeWorkspacesConnectionStatus', 'StopWorkspaces')
+OPERATIONS = ('DescribeWorkspaces', 'GetResources', 'DescribeWorkspacesConnectionStatus', 'StopWorkspaces', 'StartWorkspaces')
 STYLE = {
     'role-tag': ('tab:blue', 'o', '-'),
     'role-tag-idle': ('tab:olive', 'o', ':'),
     'role-inventory': ('tab:cyan', 's', '-'),
     'role-inventory-unaccounted': ('tab:purple', 's', ':'),
     'module-ids': ('tab:green', '^', '-'),
+    'module-start': ('tab:brown', '>', '-'),
+    'baseline-start': ('grey', 'D', '--'),
     'baseline-a': ('black', 'D', '-'),
     'baseline-b-module-per-host': ('tab:red', 'v', '--'),
     'baseline-b-cli': ('tab:orange', 'x', '--'),
@@ -41,7 +43,7 @@ def plot(data, out):
 
     def calls(e):
         counted = e['extrapolation']['calls'] if 'extrapolation' in e else e['calls']
-        return sum(counted[op] for op in OPERATIONS)
+        return sum(counted.get(op, 0) for op in OPERATIONS)
 
     minimum_drawn = False
     for scenario, entries in data['results'].items():
@@ -55,7 +57,7 @@ def plot(data, out):
         xs, ys, label = series(entries, scenario, calls)
         right.plot(xs, ys, color=color, marker=marker, linestyle=line, label=label)
         if scenario == 'role-tag' and not minimum_drawn:
-            xs, ys, dummy = series(entries, scenario, lambda e: sum(e['minimum'][op] for op in OPERATIONS))
+            xs, ys, dummy = series(entries, scenario, lambda e: sum(e['minimum'].get(op, 0) for op in OPERATIONS))
             right.plot(xs, ys, color='grey', linestyle=':', linewidth=3, zorder=5, label='minimum, selection by tag')
             minimum_drawn = True
 

@@ -146,8 +146,8 @@ def _sizes(data):
 
 
 def console_table(data):
-    lines = ['%-27s %6s %32s %8s %22s %22s %7s %9s' % ('scenario', 'N', 'wall s (median, min-max)', 'x base A', 'calls D/G/C/S', 'minimum D/G/C/S',
-                                                       'polls', 'PSS MiB')]
+    lines = ['%-27s %6s %32s %8s %22s %22s %7s %9s' % ('scenario', 'N', 'wall s (median, min-max)', 'x base A', 'calls D/G/C/Stop/Start',
+                                                       'minimum D/G/C/Stop/Start', 'polls', 'PSS MiB')]
     for scenario, by_size in data['results'].items():
         for size in sorted(by_size, key=int):
             e = by_size[size]
@@ -240,7 +240,9 @@ def markdown(data, json_rel):
     add('Minimum per region (summed over the 2 regions): selection by tag: ⌈tagged/100⌉ GetResources (tag filter server-side), '
         'the fewest DescribeWorkspaces that return the tagged desktops\' states (⌈tagged/25⌉ by id here, fewer than paging the '
         'directories), ⌈stoppable/25⌉ DescribeWorkspacesConnectionStatus, ⌈to stop/25⌉ StopWorkspaces; `module-ids` '
-        '(explicit ids, skip_connected off): ⌈ids/25⌉ DescribeWorkspaces + ⌈ids/25⌉ StopWorkspaces; `baseline-b-cli` only stops.')
+        '(explicit ids, skip_connected off): ⌈ids/25⌉ DescribeWorkspaces + ⌈ids/25⌉ StopWorkspaces; `module-start` and '
+        '`baseline-start` (the tagged STOPPED desktops by id): ⌈ids/25⌉ DescribeWorkspaces + ⌈ids/25⌉ StartWorkspaces; '
+        '`baseline-b-cli` only stops. The `x base A` column of `module-start` compares it with `baseline-start`.')
     add('')
     add('## Targets')
     add('')

@@ -19,12 +19,14 @@ VENV_BIN = os.path.dirname(sys.executable)
 
 ROLE_INVENTORY_UNACCOUNTED = 'role-inventory-unaccounted'
 ROLE_TAG_IDLE = 'role-tag-idle'
-COLLECTION_SCENARIOS = ('role-tag', ROLE_TAG_IDLE, 'role-inventory', ROLE_INVENTORY_UNACCOUNTED, 'module-ids')
+MODULE_START = 'module-start'
+BASELINE_START = 'baseline-start'
+COLLECTION_SCENARIOS = ('role-tag', ROLE_TAG_IDLE, 'role-inventory', ROLE_INVENTORY_UNACCOUNTED, 'module-ids', MODULE_START)
 BASELINE_A = 'baseline-a'
 BASELINE_B_MODULE = 'baseline-b-module-per-host'
 BASELINE_B_CLI = 'baseline-b-cli'
 SAMPLED_SCENARIOS = (BASELINE_B_MODULE, BASELINE_B_CLI)
-ALL_SCENARIOS = COLLECTION_SCENARIOS + (BASELINE_A,) + SAMPLED_SCENARIOS
+ALL_SCENARIOS = COLLECTION_SCENARIOS + (BASELINE_A, BASELINE_START) + SAMPLED_SCENARIOS
 
 DESCRIPTIONS = {
     'role-tag': 'the role, selector mode: `ansible-playbook fleetops.workspaces.stop_workspaces` with workspaces_stop_regions '
@@ -34,9 +36,13 @@ DESCRIPTIONS = {
                       'desktop marked changed, each failed one failed, by later plays)',
     ROLE_TAG_IDLE: 'role-tag with workspaces_stop_min_idle_minutes: 60 (idle-aware stopping, checked in the same connection-status '
                    'calls; desktops without a connection-status entry are skipped)',
-    ROLE_INVENTORY_UNACCOUNTED: 'role-inventory without the host accounting (`-e workspaces_stop_account_hosts=false`): the '
+    ROLE_INVENTORY_UNACCOUNTED: 'role-inventory without the host accounting (`workspaces_stop_account_hosts: none`): the '
                                 'difference is what the accounting costs',
     'module-ids': '`fleetops.workspaces.workspaces_stop` with the ids to stop (from the ground truth), one task per region',
+    MODULE_START: 'the morning counterpart: `fleetops.workspaces.workspaces_start` with the ids of the tagged STOPPED desktops '
+                  '(from the ground truth), one task per region, waiting until AVAILABLE',
+    BASELINE_START: '`benchmarks/baselines/boto3_start.py`: the boto3 script a user would write for module-start (same ids, '
+                    'sequential per region, waits until AVAILABLE)',
     'baseline-a': '`benchmarks/baselines/boto3_stop.py`: the boto3 script a user would write (same work as role-tag, sequential per region)',
     'baseline-b-module-per-host': 'the module once per inventory host (`workspace_ids: [\'{{ workspace_id }}\']`, '
                                   '`delegate_to: localhost`, skip_connected, default forks 5)',
@@ -61,6 +67,20 @@ MODULE_IDS_PLAYBOOK = """---
         label: "{{ item.region }}"
 """
 
+MODULE_START_PLAYBOOK = """---
+- name: Benchmark module-start, workspaces_start with explicit ids, region by region
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Start the desktops of each region
+      fleetops.workspaces.workspaces_start:
+        region: "{{ item.region }}"
+        workspace_ids: "{{ item.ids }}"
+      loop: "{{ bench_regions }}"
+      loop_control:
+        label: "{{ item.region }}"
+"""
+
 MODULE_PER_HOST_PLAYBOOK = """---
 - name: Baseline B, one workspaces_stop call per inventory host
   hosts: aws_workspaces
@@ -76,8 +96,9 @@ MODULE_PER_HOST_PLAYBOOK = """---
 
 
 class Command:
-    def __init__(self, argv, expected_stopped, accept_stopping=False, sample=None, fixed_argv=None):
+    def __init__(self, argv, expected_stopped, accept_stopping=False, sample=None, fixed_argv=None, done='STOPPED'):
         self.argv = argv
+        self.done = done                # the state the expected desktops must end in (AVAILABLE for the start scenarios)
         self.expected_stopped = expected_stopped
         self.accept_stopping = accept_stopping
         self.sample = sample            # {'size': k, 'population': n, 'ids': [...]} for sampled scenarios
@@ -176,7 +197,7 @@ def prepare_role_inventory(work, size, truth, accounting=True):
     extra = _write_json(os.path.join(work, 'role-inventory.json'), {
         'workspaces_stop_hosts': 'aws_workspaces',
         'workspaces_stop_max_count': size + 1,
-        'workspaces_stop_account_hosts': accounting,
+        'workspaces_stop_account_hosts': 'all' if accounting else 'none',
     })
     return Command(_playbook_argv('-i', _inventory(work), 'fleetops.workspaces.stop_workspaces', '-e', '@' + extra),
                    all_ids(truth, 'to_stop'))
@@ -188,6 +209,20 @@ def prepare_module_ids(work, size, truth):
         'bench_regions': [{'region': region, 'ids': truth[region]['to_stop']} for region in fleet.REGIONS if truth[region]['to_stop']],
     })
     return Command(_playbook_argv(playbook, '-e', '@' + extra), all_ids(truth, 'to_stop'))
+
+
+def prepare_module_start(work, size, truth):
+    playbook = _write(os.path.join(work, 'module-start.yml'), MODULE_START_PLAYBOOK)
+    extra = _write_json(os.path.join(work, 'module-start.json'), {
+        'bench_regions': [{'region': region, 'ids': truth[region]['to_start']} for region in fleet.REGIONS if truth[region]['to_start']],
+    })
+    return Command(_playbook_argv(playbook, '-e', '@' + extra), all_ids(truth, 'to_start'), done='AVAILABLE')
+
+
+def prepare_baseline_start(work, size, truth):
+    ids = _write_json(os.path.join(work, 'baseline-start.json'), {region: truth[region]['to_start'] for region in fleet.REGIONS})
+    script = os.path.join(ROOT, 'benchmarks', 'baselines', 'boto3_start.py')
+    return Command([sys.executable, script, '--ids-file', ids], all_ids(truth, 'to_start'), done='AVAILABLE')
 
 
 def prepare_baseline_a(work, size, truth):

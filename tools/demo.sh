@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: start the WorkSpaces emulator on a free loopback port, seed a small fleet, preview and then
-# run the collection playbook that stops desktops tagged Schedule=office-hours, show the API calls, stop the emulator.
+# run the collection playbook that stops desktops tagged Schedule=office-hours, show the API calls; then, as in the
+# morning, start again exactly the desktops it stopped (start_workspaces), and stop the emulator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -32,8 +33,25 @@ echo; echo "### 1. Preview (check mode): what would be stopped, and what would b
 
 echo; echo "### 2. Stop them"
 .venv/bin/ansible-playbook fleetops.workspaces.stop_workspaces -e "$vars"
+.venv/bin/python -m emulator calls --url "$url" --operation StopWorkspaces --full > "$work/stops.json"
 .venv/bin/python -m emulator calls --url "$url" --reset
 
 echo; echo "### 3. Run again: nothing left to stop, no StopWorkspaces call"
 .venv/bin/ansible-playbook fleetops.workspaces.stop_workspaces -e "$vars"
+.venv/bin/python -m emulator calls --url "$url"
+.venv/bin/python -m emulator calls --url "$url" --reset > /dev/null
+
+# The morning: start again what step 2 stopped (its accepted StopWorkspaces requests), with the start playbook's rails.
+start_vars=$(.venv/bin/python -c '
+import json, sys
+with open(sys.argv[1], encoding="utf-8") as handle:
+    calls = json.load(handle)["calls"]
+ids = sorted({r["WorkspaceId"] for c in calls if c["outcome"] == "ok" for r in c["params"]["StopWorkspaceRequests"]})
+print(json.dumps({"workspaces_start_regions": sorted({c["region"] for c in calls}), "workspaces_start_workspace_ids": ids}))
+' "$work/stops.json")
+
+echo; echo "### 4. The morning: preview, then start again exactly the desktops step 2 stopped"
+.venv/bin/ansible-playbook fleetops.workspaces.start_workspaces -e "$start_vars" --check
+.venv/bin/python -m emulator calls --url "$url" --reset
+.venv/bin/ansible-playbook fleetops.workspaces.start_workspaces -e "$start_vars"
 .venv/bin/python -m emulator calls --url "$url"

@@ -26,7 +26,7 @@ from ansible_collections.fleetops.workspaces.plugins.plugin_utils.aws_module_def
 ROLES_DIR = os.path.join(os.path.dirname(__file__), '..', '..', 'roles')
 INFO_MODULE = 'fleetops.workspaces.workspaces_info'
 # The role variables handed to the action module unchanged (when the role defines them).
-PASSED_ON = ('wait', 'wait_timeout', 'skip_connected', 'ignore_missing', 'min_idle_minutes')
+PASSED_ON = ('wait', 'wait_timeout', 'skip_connected', 'ignore_missing', 'min_idle_minutes', 'used_within_days')
 REGION_ENV = ('AWS_REGION', 'AWS_DEFAULT_REGION', 'EC2_REGION')
 
 
@@ -86,6 +86,8 @@ class ActionModule(ActionBase):
             errors.append('%smin_idle_minutes must be 0 (off) or more minutes, and needs %sskip_connected=true (an idle check that '
                           'let connected users be stopped would defeat it); got %s with skip_connected=%s'
                           % (prefix, prefix, params.get('min_idle_minutes'), params.get('skip_connected')))
+        if params.get('used_within_days', 0) < 0:
+            errors.append('%sused_within_days must be 0 (off) or a positive number of days, got %s' % (prefix, params['used_within_days']))
         for name in ('wait_timeout', 'max_count'):
             if name in params and params[name] < (1 if name == 'wait_timeout' else 0):
                 wanted = 'a positive number of seconds' if name == 'wait_timeout' else '0 or more'
@@ -153,7 +155,7 @@ class ActionModule(ActionBase):
             errors.append(ws_role.max_count_message(plan, role, False))
         if errors:
             raise AnsibleActionFail('Nothing was changed: %s' % '; '.join(errors))
-        preview = ws_role.preview(plan, role, bool(self._task.check_mode), params.get('min_idle_minutes', 0))
+        preview = ws_role.preview(plan, role, bool(self._task.check_mode), params.get('min_idle_minutes', 0), params.get('used_within_days', 0))
         return {'changed': False, 'plan': plan, 'params': params, 'preview': preview}
 
     def _act(self, role, task_vars):
@@ -178,7 +180,7 @@ class ActionModule(ActionBase):
         planned = self._task.args['plan']
         runs = {r['item']: r for r in (self._task.args.get('runs') or {}).get('results', []) if 'item' in r}
         params = planned['params']
-        report = ws_role.build_result(planned['plan'], runs, role, bool(self._task.check_mode), params.get('account_hosts', False))
+        report = ws_role.build_result(planned['plan'], runs, role, bool(self._task.check_mode), params.get('account_hosts', 'none'))
         if params.get('report_path'):
             rows = ws_role.report_rows(planned['plan'], report['result'], role, params.get('wait', True))
             report['result']['report_files'] = self._write_report(params['report_path'], role, rows, report['result'])

@@ -27,11 +27,11 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 # Documented API limits.
-BATCH_SIZE = 25          # StopWorkspaces, DescribeWorkspaces(WorkspaceIds), DescribeWorkspacesConnectionStatus
+BATCH_SIZE = 25          # StopWorkspaces, StartWorkspaces, DescribeWorkspaces(WorkspaceIds), DescribeWorkspacesConnectionStatus
 TAGGING_PAGE_SIZE = 100  # GetResources ResourcesPerPage maximum
 
 # Read requests (DescribeWorkspaces, DescribeWorkspacesConnectionStatus) one module may have in flight at once in a
-# region. StopWorkspaces is never sent concurrently. MAX is botocore's default connection pool size per client.
+# region. StopWorkspaces and StartWorkspaces are never sent concurrently. MAX is botocore's default connection pool size per client.
 DEFAULT_CONCURRENT_READS = 4
 MAX_CONCURRENT_READS = 10
 WORKSPACE_RESOURCE_TYPE = 'workspaces:workspace'
@@ -264,7 +264,17 @@ def error_details(exception):
 
 
 def stop_workspaces(client, workspace_ids):
-    """Request a stop for every id, 25 a call, and return the failures as a list of dicts.
+    """StopWorkspaces for every id, 25 a call; see :func:`change_state`."""
+    return change_state(client, 'stop', workspace_ids)
+
+
+def start_workspaces(client, workspace_ids):
+    """StartWorkspaces for every id, 25 a call; see :func:`change_state`."""
+    return change_state(client, 'start', workspace_ids)
+
+
+def change_state(client, action, workspace_ids):
+    """Request a stop or a start (``action``) for every id, 25 a call, and return the failures as a list of dicts.
 
     A batch whose call fails outright (after retries) does not stop the run: each of its ids is
     reported with the call's error code and message, and the remaining batches are still sent.
@@ -273,10 +283,12 @@ def stop_workspaces(client, workspace_ids):
     batches were accepted before that call this one batch at a time.
     Returns [{'WorkspaceId', 'ErrorCode', 'ErrorMessage'}] as AWS's FailedRequests.
     """
+    call = client.stop_workspaces if action == 'stop' else client.start_workspaces
+    key = 'StopWorkspaceRequests' if action == 'stop' else 'StartWorkspaceRequests'
     failed = []
     for batch in chunks(workspace_ids):
         try:
-            response = client.stop_workspaces(aws_retry=True, StopWorkspaceRequests=[{'WorkspaceId': w} for w in batch])
+            response = call(aws_retry=True, **{key: [{'WorkspaceId': w} for w in batch]})
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
             if is_credentials_error(e):
                 raise

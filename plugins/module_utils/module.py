@@ -17,11 +17,13 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
 
 from ansible_collections.fleetops.workspaces.plugins.module_utils import client as ws_client
+from ansible_collections.fleetops.workspaces.plugins.module_utils import plan as ws_plan
 from ansible_collections.fleetops.workspaces.plugins.module_utils import results as ws_results
 from ansible_collections.fleetops.workspaces.plugins.module_utils.controller import stop_when_gone
 from ansible_collections.fleetops.workspaces.plugins.module_utils.plan import normalize_descriptions
 from ansible_collections.fleetops.workspaces.plugins.module_utils.plan import validate_workspace_ids
 from ansible_collections.fleetops.workspaces.plugins.module_utils.stop import MissingWorkspacesError
+from ansible_collections.fleetops.workspaces.plugins.module_utils.stop import StartRun
 from ansible_collections.fleetops.workspaces.plugins.module_utils.stop import StopRun
 
 # AWX's "Amazon Web Services" credential exports the STS token as AWS_SESSION_TOKEN and AWS_SECURITY_TOKEN (AWX 21.11+),
@@ -49,21 +51,22 @@ CONCURRENCY_ARGUMENT_SPEC = dict(
     concurrent_reads=dict(type='int', default=ws_client.DEFAULT_CONCURRENT_READS),
 )
 
-# Seconds the whole workspaces_stop run may take, retries and the wait included (documented in workspaces_stop).
+# Seconds the whole workspaces_stop / workspaces_start run may take, retries and the wait included (documented in each).
 DEFAULT_TIMEOUT = 1800
 
-STOP_ARGUMENT_SPEC = dict(
+# The options workspaces_stop and workspaces_start share; each adds its own connection options.
+ACTION_ARGUMENT_SPEC = dict(
     workspace_ids=dict(type='list', elements='str'),
     workspaces=dict(type='list', elements='dict'),
     return_workspaces=dict(type='bool', default=True),
     wait=dict(type='bool', default=True),
     wait_timeout=dict(type='int', default=600),
     timeout=dict(type='int', default=DEFAULT_TIMEOUT),
-    skip_connected=dict(type='bool', default=True),
-    min_idle_minutes=dict(type='int', default=0),
     ignore_missing=dict(type='bool', default=False),
 )
-STOP_ARGUMENT_SPEC.update(CONCURRENCY_ARGUMENT_SPEC)
+ACTION_ARGUMENT_SPEC.update(CONCURRENCY_ARGUMENT_SPEC)
+STOP_ARGUMENT_SPEC = dict(ACTION_ARGUMENT_SPEC, skip_connected=dict(type='bool', default=True), min_idle_minutes=dict(type='int', default=0))
+START_ARGUMENT_SPEC = dict(ACTION_ARGUMENT_SPEC, used_within_days=dict(type='int', default=0))
 
 
 def warn(module, message):
@@ -103,9 +106,42 @@ def validate_min_idle_minutes(min_idle_minutes, skip_connected):
     return []
 
 
+def validate_used_within_days(used_within_days):
+    if used_within_days < 0:
+        return ['used_within_days must be 0 (off) or a positive number of days, got %s' % used_within_days]
+    return []
+
+
+def _stop_run(params, **kwargs):
+    return StopRun(None, skip_connected=params['skip_connected'], min_idle_minutes=params['min_idle_minutes'], **kwargs)
+
+
+def _start_run(params, **kwargs):
+    return StartRun(None, used_within_days=params['used_within_days'], **kwargs)
+
+
+# What differs between workspaces_stop and workspaces_start: configuration, not code.
+MODULES = {
+    'stop': {'spec': STOP_ARGUMENT_SPEC, 'action': ws_plan.STOP_ACTION, 'run': _stop_run,
+             'validate': lambda p: validate_min_idle_minutes(p['min_idle_minutes'], p['skip_connected'])},
+    'start': {'spec': START_ARGUMENT_SPEC, 'action': ws_plan.START_ACTION, 'run': _start_run,
+              'validate': lambda p: validate_used_within_days(p['used_within_days'])},
+}
+
+
 def run_stop_module():
+    run_action_module('stop')
+
+
+def run_start_module():
+    run_action_module('start')
+
+
+def run_action_module(name):
     started = time.monotonic()  # the run's timeout counts from the start of the module
-    module = aws_module(STOP_ARGUMENT_SPEC, supports_check_mode=True, mutually_exclusive=[('workspace_ids', 'workspaces')],
+    config = MODULES[name]
+    action = config['action']
+    module = aws_module(config['spec'], supports_check_mode=True, mutually_exclusive=[('workspace_ids', 'workspaces')],
                         required_one_of=[('workspace_ids', 'workspaces')])
     params = module.params
 
@@ -120,31 +156,31 @@ def run_stop_module():
     if params['timeout'] <= 0:
         errors.append('timeout must be a positive number of seconds (the longest the whole run may take), got %s' % params['timeout'])
     errors.extend(ws_client.validate_concurrent_reads(params['concurrent_reads']))
-    errors.extend(validate_min_idle_minutes(params['min_idle_minutes'], params['skip_connected']))
+    errors.extend(config['validate'](params))
     if errors:
-        module.fail_json(msg='Invalid parameters, nothing was stopped: ' + '; '.join(errors))
+        module.fail_json(msg='Invalid parameters, nothing was %s: %s' % (action.done, '; '.join(errors)))
 
     deadline = ws_client.Deadline(params['timeout'], start=started)
     stop_when_gone(deadline.cancel)  # an AWX cancel leaves the module running: stop sending once the controller is gone
-    run = StopRun(
-        None, wait=params['wait'], wait_timeout=params['wait_timeout'],
-        skip_connected=params['skip_connected'], check_mode=module.check_mode, concurrent_reads=params['concurrent_reads'],
-        min_idle_minutes=params['min_idle_minutes'], region=module.region, diff=module._diff, run_deadline=deadline,
+    run = config['run'](
+        params, wait=params['wait'], wait_timeout=params['wait_timeout'], check_mode=module.check_mode,
+        concurrent_reads=params['concurrent_reads'], region=module.region, diff=module._diff, run_deadline=deadline,
     )
     if workspace_ids:
         run.client = module.client('workspaces', retry_decorator=ws_client.retry_decorator(deadline=deadline))
     try:
         result = run.run(workspace_ids, ignore_missing=params['ignore_missing'], described=described)
     except MissingWorkspacesError as e:
-        module.fail_json(msg=ws_results.missing_message(e.missing, module.region), **e.result)
+        module.fail_json(msg=ws_results.missing_message(e.missing, module.region, action), **e.result)
     except ws_client.DeadlineExceeded as e:  # only while reading the desktops, before any stop request
-        module.fail_json(msg='The run timeout of %s seconds passed while reading the desktops (%s); nothing was stopped. '
-                             'Run again, or raise timeout.' % (params['timeout'], e), **run.result())
+        module.fail_json(msg='The run timeout of %s seconds passed while reading the desktops (%s); nothing was %s. '
+                             'Run again, or raise timeout.' % (params['timeout'], e, action.done), **run.result())
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         partial = run.result()
-        if partial['stopped']:
-            module.fail_json_aws(e, msg='WorkSpaces API call failed after %d desktops were asked to stop; see stopped' % len(partial['stopped']), **partial)
-        fail_aws(module, e, 'Failed to read or stop WorkSpaces; nothing was stopped')
+        if partial[action.done]:
+            module.fail_json_aws(e, msg='WorkSpaces API call failed after %d desktops were asked to %s; see %s'
+                                 % (len(partial[action.done]), action.verb, action.done), **partial)
+        fail_aws(module, e, 'Failed to read or %s WorkSpaces; nothing was %s' % (action.verb, action.done))
 
     if not params['return_workspaces']:
         result.pop('workspaces')
@@ -153,7 +189,7 @@ def run_stop_module():
     if run.aborted:
         kind, exception = run.aborted
         kind = 'cancelled' if deadline.cancelled else kind
-        module.fail_json(msg=ws_results.aborted_message(result, kind, exception, params['timeout']), **result)
+        module.fail_json(msg=ws_results.aborted_message(result, kind, exception, params['timeout'], action), **result)
     if result['failed_workspaces']:
-        module.fail_json(msg=ws_results.failure_message(result), **result)
+        module.fail_json(msg=ws_results.failure_message(result, action), **result)
     module.exit_json(**result)

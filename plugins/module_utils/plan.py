@@ -1,12 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the fleetops.workspaces project
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Pure planning for stopping WorkSpaces: what to stop, what is already stopped, what to skip and why.
+"""Pure planning for stopping and starting WorkSpaces: what to change, what is already done, what to skip and why.
 
 Plain functions over snake_case desktop dicts (as returned by ``query.to_desktop`` of
 DescribeWorkspaces output). No AWS, no Ansible, no I/O: unit-tested directly.
 
-State table (StopWorkspaces reference and observed behaviour):
+One state table with a row per action (:data:`STOP_ACTION`, :data:`START_ACTION`); :func:`classify` reads it.
+
+Stop (StopWorkspaces reference and observed behaviour):
 
 ====================================================================  ======================  ===========
 state                                                                 AUTO_STOP / MANUAL      ALWAYS_ON
@@ -17,6 +19,19 @@ STOPPING                                                              already st
 PENDING, STARTING, REBOOTING, REBUILDING, RESTORING, UPDATING,        wait, then re-plan;     skip
 MAINTENANCE                                                           without wait: skip
 ADMIN_MAINTENANCE, SUSPENDED, TERMINATING, TERMINATED                 skip                    skip
+====================================================================  ======================  ===========
+
+Start (StartWorkspaces reference):
+
+====================================================================  ======================  ===========
+state                                                                 AUTO_STOP / MANUAL      ALWAYS_ON
+====================================================================  ======================  ===========
+STOPPED                                                               start                   skip
+AVAILABLE, IMPAIRED, UNHEALTHY                                        already running         already running
+STARTING                                                              already running (wait)  already running (wait)
+STOPPING, PENDING, REBOOTING, REBUILDING, RESTORING, UPDATING,        wait, then re-plan;     skip
+MAINTENANCE                                                           without wait: skip
+ADMIN_MAINTENANCE, SUSPENDED, TERMINATING, TERMINATED, ERROR          skip                    skip
 ====================================================================  ======================  ===========
 """
 from __future__ import annotations
@@ -40,13 +55,46 @@ TRANSITIONAL_STATES = frozenset(['PENDING', 'STARTING', 'REBOOTING', 'REBUILDING
 NOT_STOPPABLE_STATES = frozenset(['ADMIN_MAINTENANCE', 'SUSPENDED', 'TERMINATING', 'TERMINATED'])
 STOPPED = 'STOPPED'
 STOPPING = 'STOPPING'
+AVAILABLE = 'AVAILABLE'
+STARTING = 'STARTING'
 
 # Decisions
 STOP = 'stop'
 ALREADY_STOPPED = 'already_stopped'
 WAIT_STOPPING = 'stopping'
+START = 'start'
+ALREADY_RUNNING = 'already_running'
+WAIT_STARTING = 'starting'
 WAIT_SETTLE = 'settle'
 SKIP = 'skip'
+
+
+class Action:
+    """One row of the state table: what an action (stop or start) does with a desktop in each state.
+
+    ``act_states`` are changed (running modes AUTO_STOP and MANUAL only), ``already_states`` need nothing,
+    ``moving_state`` is on its way (waited for with ``wait``), ``settle_states`` are waited for and planned again,
+    ``never_states`` are skipped; any other state is skipped as unknown. The decisions are named ``act``, ``already`` and
+    ``moving``; ``done`` names the outcome list (``stopped``, ``started``) and ``done_state`` where the action ends.
+    """
+
+    def __init__(self, name, act_states, already_states, moving_state, settle_states, never_states, done_state,
+                 act, already, moving, done, able, failed_code):
+        self.name = self.verb = name
+        self.act_states, self.already_states, self.moving_state = frozenset(act_states), frozenset(already_states), moving_state
+        self.settle_states, self.never_states, self.done_state = frozenset(settle_states), frozenset(never_states), done_state
+        self.act, self.already, self.moving, self.done, self.able, self.failed_code = act, already, moving, done, able, failed_code
+
+    def __repr__(self):
+        return 'Action(%r)' % self.name
+
+
+STOP_ACTION = Action('stop', STOPPABLE_STATES, [STOPPED], STOPPING, TRANSITIONAL_STATES, NOT_STOPPABLE_STATES, STOPPED,
+                     act=STOP, already=ALREADY_STOPPED, moving=WAIT_STOPPING, done='stopped', able='stoppable', failed_code='StopFailed')
+START_ACTION = Action('start', [STOPPED], ['AVAILABLE', 'IMPAIRED', 'UNHEALTHY'], STARTING,
+                      (TRANSITIONAL_STATES - {STARTING}) | {STOPPING}, NOT_STOPPABLE_STATES | {'ERROR'}, AVAILABLE,
+                      act=START, already=ALREADY_RUNNING, moving=WAIT_STARTING, done='started', able='startable', failed_code='StartFailed')
+ACTIONS = {STOP_ACTION.name: STOP_ACTION, START_ACTION.name: START_ACTION}
 
 
 def validate_workspace_ids(workspace_ids):
@@ -100,25 +148,25 @@ def running_mode(desktop):
     return (desktop.get('workspace_properties') or {}).get('running_mode')
 
 
-def classify(desktop, wait=True):
-    """Return ``(decision, reason)`` for one described desktop (reason is None unless skipped)."""
+def classify(desktop, wait=True, action=STOP_ACTION):
+    """Return ``(decision, reason)`` for one described desktop by ``action``'s row (reason is None unless skipped)."""
     state = desktop.get('state')
     mode = running_mode(desktop)
-    if state == STOPPED:
-        return ALREADY_STOPPED, None
-    if state == STOPPING:
-        return WAIT_STOPPING, None
-    if state in NOT_STOPPABLE_STATES:
-        return SKIP, 'state %s cannot be stopped' % state
+    if state in action.already_states:
+        return action.already, None
+    if state == action.moving_state:
+        return action.moving, None
+    if state in action.never_states:
+        return SKIP, 'state %s cannot be %s' % (state, action.done)
     if mode not in STOPPABLE_RUNNING_MODES:
-        return SKIP, 'running mode %s cannot be stopped (only AUTO_STOP and MANUAL desktops can)' % mode
-    if state in STOPPABLE_STATES:
-        return STOP, None
-    if state in TRANSITIONAL_STATES:
+        return SKIP, 'running mode %s cannot be %s (only AUTO_STOP and MANUAL desktops can)' % (mode, action.done)
+    if state in action.act_states:
+        return action.act, None
+    if state in action.settle_states:
         if wait:
             return WAIT_SETTLE, None
-        return SKIP, 'state %s is transitional; run with wait=true to wait for it to settle and then stop it' % state
-    return SKIP, 'state %s is not known to be stoppable' % state
+        return SKIP, 'state %s is transitional; run with wait=true to wait for it to settle and then %s it' % (state, action.verb)
+    return SKIP, 'state %s is not known to be %s' % (state, action.able)
 
 
 def skipped_entry(desktop, reason):
@@ -130,26 +178,26 @@ def skipped_entry(desktop, reason):
     }
 
 
-def empty_plan():
-    return {'stop': [], 'stopping': [], 'already_stopped': [], 'settle': [], 'skipped': [], 'missing': []}
+def empty_plan(action=STOP_ACTION):
+    return {action.act: [], action.moving: [], action.already: [], 'settle': [], 'skipped': [], 'missing': []}
 
 
-def make_plan(requested_ids, desktops, wait=True):
+def make_plan(requested_ids, desktops, wait=True, action=STOP_ACTION):
     """Classify every requested id against its description.
 
     ``desktops`` is an iterable of snake_case descriptions (any order, extra ids ignored).
-    Returns a dict of lists: ``stop``, ``stopping`` and ``already_stopped`` (ids), ``settle`` (ids in a
-    transitional state to wait for), ``skipped`` (entries with a reason) and ``missing`` (ids AWS did not return).
-    Order follows ``requested_ids``.
+    Returns a dict of lists named by ``action``'s decisions: for stop ``stop``, ``stopping`` and ``already_stopped``
+    (for start ``start``, ``starting``, ``already_running``) (ids), ``settle`` (ids in a transitional state to wait for),
+    ``skipped`` (entries with a reason) and ``missing`` (ids AWS did not return). Order follows ``requested_ids``.
     """
     by_id = {d.get('workspace_id'): d for d in desktops}
-    plan = empty_plan()
+    plan = empty_plan(action)
     for workspace_id in requested_ids:
         desktop = by_id.get(workspace_id)
         if desktop is None:
             plan['missing'].append(workspace_id)
             continue
-        decision, reason = classify(desktop, wait=wait)
+        decision, reason = classify(desktop, wait=wait, action=action)
         if decision == SKIP:
             plan['skipped'].append(skipped_entry(desktop, reason))
         else:
@@ -247,44 +295,69 @@ def connection_decision(entry, now, min_idle_minutes=0):
     return True, None
 
 
-def split_connected(candidate_ids, desktops_by_id, connection_status, min_idle_minutes=0, now=None):
-    """Split stop candidates by the user's connection: ``(still_to_stop, skipped_entries)``.
+def usage_decision(entry, now, used_within_days=0):
+    """``(start, reason)`` for a start candidate from its connection-status ``entry`` (None: AWS returned none).
+
+    ``used_within_days`` 0: every desktop is started. N > 0: only those whose user last connected less than N days
+    before ``now`` (:func:`used_within`, the same comparison as ``min_idle_minutes``); never connected, or no entry at
+    all (fail-safe: nothing tells that it is used), is not started.
+    """
+    if not used_within_days:
+        return True, None
+    if entry is None:
+        return False, ('connection status unknown: AWS returned no connection-status entry for it, so used_within_days '
+                       'cannot be checked; not started (fail-safe)')
+    facts = connection_facts(entry, now)
+    stamp = facts['last_known_user_connection_timestamp']
+    if stamp is None:
+        return False, 'never used: no user has ever connected to it, and used_within_days=%d starts only desktops in use' % used_within_days
+    if used_within(stamp, now, used_within_days * 1440):
+        return True, None
+    return False, ('not used within used_within_days=%d: idle %d days, the user last connected at %s'
+                   % (used_within_days, facts['idle_minutes'] // 1440, stamp))
+
+
+def split_connected(candidate_ids, desktops_by_id, connection_status, min_idle_minutes=0, now=None, decide=None, facts=False):
+    """Split candidates by the user's connection: ``(still_to_act_on, skipped_entries)``.
 
     ``connection_status`` maps id -> DescribeWorkspacesConnectionStatus entry (any key case); an id it lacks has no
-    entry. The decision per desktop is :func:`connection_decision`; with ``min_idle_minutes``, skipped entries also carry
-    the desktop's :func:`connection_facts` (without it their shape stays the same from run to run: a connected user's
-    last connection is the time of the check). ``now`` defaults to the controller's clock.
+    entry. The decision per desktop is ``decide(entry, now)``, by default :func:`connection_decision` with
+    ``min_idle_minutes`` (stop). With ``min_idle_minutes`` or ``facts`` (a rule about how long ago the desktop was used),
+    skipped entries also carry the desktop's :func:`connection_facts`; otherwise their shape stays the same from run to
+    run (a connected user's last connection is the time of the check). ``now`` defaults to the controller's clock.
     """
     now = now or utc_now()
+    decide = decide or (lambda entry, when: connection_decision(entry, when, min_idle_minutes))
     keep, skipped = [], []
     for workspace_id in candidate_ids:
         entry = connection_status.get(workspace_id)
-        stop, reason = connection_decision(entry, now, min_idle_minutes)
+        stop, reason = decide(entry, now)
         if stop:
             keep.append(workspace_id)
             continue
         skip = skipped_entry(desktops_by_id.get(workspace_id, {'workspace_id': workspace_id}), reason)
-        if min_idle_minutes:
+        if min_idle_minutes or facts:
             skip.update(connection_facts(entry, now))
         skipped.append(skip)
     return keep, skipped
 
 
-def recheck_failures(failed_requests, desktops_by_id):
-    """Sort StopWorkspaces FailedRequests after re-describing the failed ids.
+def recheck_failures(failed_requests, desktops_by_id, action=STOP_ACTION):
+    """Sort StopWorkspaces / StartWorkspaces FailedRequests after re-describing the failed ids.
 
-    AWS publishes no list of error codes, so the code is never inspected: a desktop that is now
-    STOPPING or STOPPED was stopped by someone else (or by an earlier attempt) and is not a failure.
-    Returns ``(now_stopping, now_stopped, failures)``; failures keep AWS's code and message verbatim.
+    AWS publishes no list of error codes, so the code is never inspected: a desktop that is now on its way
+    (STOPPING; for start STARTING) or already there (STOPPED; for start AVAILABLE, IMPAIRED, UNHEALTHY) was changed by
+    someone else (or by an earlier attempt) and is not a failure.
+    Returns ``(now_moving, now_done, failures)``; failures keep AWS's code and message verbatim.
     """
     now_stopping, now_stopped, failures = [], [], []
     for entry in failed_requests:
         workspace_id = entry.get('WorkspaceId')
         desktop = desktops_by_id.get(workspace_id)
         state = desktop.get('state') if desktop else None
-        if state == STOPPED:
+        if state in action.already_states:
             now_stopped.append(workspace_id)
-        elif state == STOPPING:
+        elif state == action.moving_state:
             now_stopping.append(workspace_id)
         else:
             failures.append({
@@ -296,25 +369,25 @@ def recheck_failures(failed_requests, desktops_by_id):
     return now_stopping, now_stopped, failures
 
 
-def stop_progress(desktop, initial_state, seen_stopping=False):
-    """Where a desktop we asked to stop stands: ``'done'``, ``'pending'`` or ``'failed'``.
+def stop_progress(desktop, initial_state, seen_stopping=False, action=STOP_ACTION):
+    """Where a desktop we asked to stop (or start, by ``action``) stands: ``'done'``, ``'pending'`` or ``'failed'``.
 
-    ``initial_state`` is its state when the stop was requested; until it has been seen STOPPING,
-    still being in that state only means AWS has not started the stop yet. Any other state
-    (ERROR after AVAILABLE, AVAILABLE again after STOPPING, gone) means the stop failed.
+    ``initial_state`` is its state when the request was sent; until it has been seen STOPPING (STARTING),
+    still being in that state only means AWS has not begun yet. Any other state
+    (ERROR after AVAILABLE, AVAILABLE again after STOPPING, gone) means the request failed.
     """
     if desktop is None:
         return 'failed'
     state = desktop.get('state')
-    if state == STOPPED:
+    if state == action.done_state:
         return 'done'
-    if state == STOPPING or (state == initial_state and not seen_stopping):
+    if state == action.moving_state or (state == initial_state and not seen_stopping):
         return 'pending'
     return 'failed'
 
 
-def settle_progress(desktop):
+def settle_progress(desktop, action=STOP_ACTION):
     """For a desktop in a transitional state: ``'done'`` once it left it (or vanished), else ``'pending'``."""
-    if desktop is None or desktop.get('state') not in TRANSITIONAL_STATES:
+    if desktop is None or desktop.get('state') not in action.settle_states:
         return 'done'
     return 'pending'

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the fleetops.workspaces project
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Controller-side planning and reporting of the roles ``stop`` (and its morning counterpart): pure functions.
+"""Controller-side planning and reporting of the roles ``stop`` and ``start`` (its morning counterpart): pure functions.
 
 Used by the private action plugin ``role_planner``; the decisions come from :mod:`plan` (the one state table), the tag
 matching and id checks from :mod:`query`. Plain dicts in, plain dicts out, unit-tested without AWS or Ansible.
@@ -13,12 +13,16 @@ import re
 from ansible_collections.fleetops.workspaces.plugins.module_utils import plan as ws_plan
 from ansible_collections.fleetops.workspaces.plugins.module_utils import query
 
+
+def _action(row):
+    """A role's configuration from its row of the state table (plan.ACTIONS)."""
+    return {'prefix': 'workspaces_' + row.name, 'module': 'fleetops.workspaces.workspaces_' + row.name, 'verb': row.verb,
+            'done': row.done, 'already': row.already, 'row': row, 'counted': (row.act, ws_plan.WAIT_SETTLE),
+            'done_state': {True: row.done_state, False: row.moving_state}}
+
+
 # What differs between the roles: configuration, not code.
-ACTIONS = {
-    'stop': {'prefix': 'workspaces_stop', 'module': 'fleetops.workspaces.workspaces_stop', 'verb': 'stop', 'done': 'stopped',
-             'already': 'already_stopped', 'decide': ws_plan.classify, 'counted': (ws_plan.STOP, ws_plan.WAIT_SETTLE),
-             'done_state': {True: ws_plan.STOPPED, False: ws_plan.STOPPING}},
-}
+ACTIONS = {name: _action(row) for name, row in ws_plan.ACTIONS.items()}
 SELECTORS = ('workspace_ids', 'directory_ids', 'tags')
 OUTCOMES = ('skipped_workspaces', 'missing', 'failed_workspaces')
 FIRST = 10
@@ -104,7 +108,8 @@ def make_plan(desktops, filters, action, regions=(), max_count=500, wait=True, m
             if details:
                 plan['excluded'][-1].update((k, desktop.get(k)) for k in ('directory_id', 'user_name', 'state'))
             continue
-        decision, reason = config['decide']({'state': desktop['state'], 'workspace_properties': {'running_mode': desktop['running_mode']}}, wait)
+        decision, reason = ws_plan.classify({'state': desktop['state'], 'workspace_properties': {'running_mode': desktop['running_mode']}}, wait,
+                                            config['row'])
         entry = plan['regions'].setdefault(desktop['region'], {'requested': [], 'hosts': {}, 'counts': {}, 'workspaces': [], 'details': {}})
         if details:
             entry['details'][desktop['workspace_id']] = {k: desktop.get(k) for k in ('directory_id', 'user_name', 'state')}
@@ -122,13 +127,17 @@ def make_plan(desktops, filters, action, regions=(), max_count=500, wait=True, m
     return plan
 
 
-def preview(plan, action, check_mode, min_idle_minutes=0):
+def preview(plan, action, check_mode, min_idle_minutes=0, used_within_days=0):
     """The plan in a few lines, before anything is changed."""
     config = ACTIONS[action]
+    condition = ''
+    if min_idle_minutes:
+        condition = '; only those idle for at least %d minutes, checked right before each request' % min_idle_minutes
+    elif used_within_days:
+        condition = '; only those used within the last %d days, checked right before each request' % used_within_days
     lines = ['%s%s mode: %d selected, %d excluded by tag, %d to %s (max_count %d%s)%s' % (
         'PREVIEW (check mode): ' if check_mode else '', plan['mode'], plan['selected'], len(plan['excluded']), plan['counted'],
-        config['verb'], plan['max_count'], ', EXCEEDED' if plan['max_count_exceeded'] else '',
-        '; only those idle for at least %d minutes, checked right before each request' % min_idle_minutes if min_idle_minutes else '')]
+        config['verb'], plan['max_count'], ', EXCEEDED' if plan['max_count_exceeded'] else '', condition)]
     for region in plan['stop_regions']:
         counts = plan['regions'][region]['counts']
         lines.append('  %s: %s' % (region, '; '.join('%s: %d' % (k, counts[k]) for k in sorted(counts))))
@@ -158,12 +167,13 @@ def region_outcome(requested, run, done, already):
     return outcome
 
 
-def build_result(plan, runs, action, check_mode, account_hosts=False):
+def build_result(plan, runs, action, check_mode, account_hosts='none'):
     """The role's result fact, summary lines, AWX stats, failure message and the hosts to account for.
 
-    With ``account_hosts`` in inventory mode, the failed desktops' hosts are returned in ``failed_hosts`` (each with its own
-    message) and the changed ones in ``changed_hosts`` for a later play to fail / mark changed, and ``fail_message`` is
-    None when every failure has a host: AWX's host summaries then name exactly those desktops.
+    With ``account_hosts`` ``failed`` or ``all`` in inventory mode, the failed desktops' hosts are returned in
+    ``failed_hosts`` (each with its own message) for a later play to fail, and ``fail_message`` is None when every failure
+    has a host: AWX's host summaries then name exactly those desktops; with ``all`` the changed ones are returned in
+    ``changed_hosts`` too, for a later play to mark changed.
     """
     config = ACTIONS[action]
     done, already = config['done'], config['already']
@@ -208,7 +218,7 @@ def build_result(plan, runs, action, check_mode, account_hosts=False):
             config['prefix']))
     elif check_mode and plan['max_count_exceeded']:
         message = max_count_message(plan, action, check_mode)
-    hosts = {w: h for entry in plan['regions'].values() for w, h in entry['hosts'].items() if h} if account_hosts else {}
+    hosts = {w: h for entry in plan['regions'].values() for w, h in entry['hosts'].items() if h} if account_hosts in ('failed', 'all') else {}
     stats = {'check_mode': check_mode, 'mode': plan['mode'], 'totals': totals, 'summary': lines,
              'regions': {r: dict(o['summary'], error=o['error']) for r, o in regions.items()},
              'failed_workspaces': [f['workspace_id'] for f in failures], 'excluded': [e['workspace_id'] for e in plan['excluded']]}
@@ -217,7 +227,7 @@ def build_result(plan, runs, action, check_mode, account_hosts=False):
             'failed_hosts': [{'host': hosts[f['workspace_id']],
                               'message': '%s in %s: %s: %s' % (f['workspace_id'], f['region'], f['error_code'], f['error_message'])}
                              for f in failures if f['workspace_id'] in hosts],
-            'changed_hosts': [hosts[w] for o in regions.values() for w in o[done] if w in hosts]}
+            'changed_hosts': [hosts[w] for o in regions.values() for w in o[done] if w in hosts] if account_hosts == 'all' else []}
 
 
 REPORT_FIELDS = ('region', 'workspace_id', 'directory_id', 'user_name', 'outcome', 'reason', 'error_code', 'state_before',

@@ -10,9 +10,9 @@ module: role_planner
 short_description: Internal planner of the roles of fleetops.workspaces; not for direct use
 version_added: 0.1.0
 description:
-  - B(Internal.) The controller-side planner of the role C(fleetops.workspaces.stop). It is not a public interface and
-    may change in any release; use the role, or M(fleetops.workspaces.workspaces_info) and
-    M(fleetops.workspaces.workspaces_stop).
+  - B(Internal.) The controller-side planner of the roles C(fleetops.workspaces.stop) and C(fleetops.workspaces.start).
+    It is not a public interface and may change in any release; use the roles, or M(fleetops.workspaces.workspaces_info),
+    M(fleetops.workspaces.workspaces_stop) and M(fleetops.workspaces.workspaces_start).
   - O(step=plan) validates the role's variables with its argument specs, selects the desktops (from the play's inventory
     hosts, or with M(fleetops.workspaces.workspaces_info) per region), applies the opt-out tags, classifies them with the
     collection's state table and enforces the safety rails, before any change.
@@ -25,7 +25,7 @@ options:
     description: The role whose variables and module to use.
     type: str
     required: true
-    choices: [stop]
+    choices: [stop, start]
   step:
     description: What to do.
     type: str
@@ -52,7 +52,7 @@ extends_documentation_fragment:
 """
 
 EXAMPLES = r"""
-# Internal to the role fleetops.workspaces.stop; see roles/stop/tasks/main.yml.
+# Internal to the roles fleetops.workspaces.stop and fleetops.workspaces.start; see roles/stop/tasks/main.yml.
 - name: Plan
   fleetops.workspaces.role_planner:
     role: stop

@@ -242,21 +242,25 @@ def artifact_events_stats(artifacts):
 
 
 # -- survey and execution environment ------------------------------------------------------------------------------------
-def test_survey_matches_the_playbook_and_the_role():
-    with open(SURVEY, encoding='utf-8') as handle:
+@pytest.mark.parametrize('role, survey_file, condition, keep', [
+    ('stop', 'survey.json', 'min_idle_minutes', 'fleetops:keep-running'),
+    ('start', 'survey-start.json', 'used_within_days', 'fleetops:keep-stopped'),
+])
+def test_survey_matches_the_playbook_and_the_role(role, survey_file, condition, keep):
+    with open(os.path.join(REPO, 'docs', 'awx', survey_file), encoding='utf-8') as handle:
         survey = json.load(handle)
-    with open(ARGUMENT_SPECS, encoding='utf-8') as handle:
+    with open(os.path.join(REPO, 'roles', role, 'meta', 'argument_specs.yml'), encoding='utf-8') as handle:
         options = yaml.safe_load(handle)['argument_specs']['main']['options']
-    with open(PLAYBOOK, encoding='utf-8') as handle:
+    with open(os.path.join(REPO, 'playbooks', '%s_workspaces.yml' % role), encoding='utf-8') as handle:
         playbook_text = handle.read()
+    prefix = 'workspaces_%s_' % role
     variables = [q['variable'] for q in survey['spec']]
     assert len(variables) == len(set(variables))
     # Only what an operator decides per run (selection, opt-out tags, the maximum), each a role variable (or the play's
     # hosts, documented in the playbook's header); tuning knobs are template extra vars, not questions.
-    assert set(variables) == {'workspaces_stop_hosts', 'workspaces_stop_regions', 'workspaces_stop_workspace_ids',
-                              'workspaces_stop_directory_ids', 'workspaces_stop_tags', 'workspaces_stop_exclude_tags',
-                              'workspaces_stop_allow_all', 'workspaces_stop_min_idle_minutes', 'workspaces_stop_max_count'}
-    assert set(variables) - {'workspaces_stop_hosts'} <= set(options) and 'workspaces_stop_hosts' in playbook_text
+    assert set(variables) == {prefix + v for v in ('hosts', 'regions', 'workspace_ids', 'directory_ids', 'tags', 'exclude_tags',
+                                                   'allow_all', condition, 'max_count')}
+    assert set(variables) - {prefix + 'hosts'} <= set(options) and prefix + 'hosts' in playbook_text
     for question in survey['spec']:
         assert question['type'] in ('text', 'textarea', 'integer', 'multiplechoice', 'multiselect'), question
         assert question['question_name'] and question['question_description']
@@ -271,8 +275,8 @@ def test_survey_matches_the_playbook_and_the_role():
         elif option['type'] == 'bool':
             assert question['choices'] and {c.lower() for c in question['choices']} == {'true', 'false'}
             assert question['default'] == str(default).lower(), question
-    exclude = next(q for q in survey['spec'] if q['variable'] == 'workspaces_stop_exclude_tags')
-    assert exclude['required'] and exclude['default'] == 'fleetops:keep-running'
+    exclude = next(q for q in survey['spec'] if q['variable'] == prefix + 'exclude_tags')
+    assert exclude['required'] and exclude['default'] == keep
 
 
 def test_collection_declares_its_python_requirements_for_ansible_builder():

@@ -31,14 +31,15 @@ def fleet(n, prefix='ws-f', **fields):
     return [dict(workspace_id='%s%07d' % (prefix, i), **fields) for i in range(n)]
 
 
-def stop_play(outdir, module_args, extra_tasks=''):
+def stop_play(outdir, module_args, extra_tasks='', module='workspaces_stop'):
+    """A play running ``module`` (workspaces_stop, or workspaces_start for test_start.py) and saving its result."""
     args = json.dumps(module_args)
     return """
     - hosts: localhost
       gather_facts: false
       tasks:
-        - name: Stop
-          fleetops.workspaces.workspaces_stop: %s
+        - name: Run the module
+          fleetops.workspaces.%s: %s
           register: result
           ignore_errors: true
         - name: Save
@@ -48,11 +49,11 @@ def stop_play(outdir, module_args, extra_tasks=''):
           check_mode: false
           diff: false
     %s
-    """ % (args, outdir, extra_tasks)
+    """ % (module, args, outdir, extra_tasks)
 
 
-def run_stop(run_playbook, outdir, module_args, **kw):
-    run = run_playbook(stop_play(outdir, module_args), **kw)
+def run_stop(run_playbook, outdir, module_args, module='workspaces_stop', **kw):
+    run = run_playbook(stop_play(outdir, module_args, module=module), **kw)
     assert run.rc == 0, run
     with open(outdir / 'result.json', encoding='utf-8') as handle:
         return json.load(handle), run
@@ -228,18 +229,17 @@ def test_stop_that_ends_in_error_and_wait_timeout_fail_the_task_with_ids(emulato
     assert 'wait_timeout=3' in result['failed_workspaces'][0]['error_message']
 
 
-def test_desktop_stopped_by_someone_else_between_read_and_stop_is_not_a_failure(emulator, emulator_gate, run_playbook, outdir):
-    """The module's StopWorkspaces request waits at a gate in front of the emulator until another actor stopped one of
-    its desktops: the race is certain, whatever the machine's load."""
-    seed(emulator, fleet(3))
-    ids = [d['workspace_id'] for d in fleet(3)]
-    emulator_gate.hold('StopWorkspaces')
+def other_actor_at_the_gate(emulator, emulator_gate, operation, workspace_id, state):
+    """Another actor: holds the run's ``operation`` request at the gate in front of the emulator, sets ``workspace_id`` to
+    ``state`` meanwhile, then lets the request through: the race is certain, whatever the machine's load. Returns the
+    started thread and the list of its errors."""
+    emulator_gate.hold(operation)
     errors = []
 
     def other_actor():
         try:
             emulator_gate.wait_held(1)
-            emulator.set_workspace(ids[0], REGION, state='STOPPED')
+            emulator.set_workspace(workspace_id, REGION, state=state)
         except Exception as exc:  # pylint: disable=broad-exception-caught
             errors.append(exc)
         finally:
@@ -247,6 +247,15 @@ def test_desktop_stopped_by_someone_else_between_read_and_stop_is_not_a_failure(
 
     actor = threading.Thread(target=other_actor)
     actor.start()
+    return actor, errors
+
+
+def test_desktop_stopped_by_someone_else_between_read_and_stop_is_not_a_failure(emulator, emulator_gate, run_playbook, outdir):
+    """The module's StopWorkspaces request waits at a gate in front of the emulator until another actor stopped one of
+    its desktops."""
+    seed(emulator, fleet(3))
+    ids = [d['workspace_id'] for d in fleet(3)]
+    actor, errors = other_actor_at_the_gate(emulator, emulator_gate, 'StopWorkspaces', ids[0], 'STOPPED')
     result, dummy = run_stop(run_playbook, outdir, {'workspace_ids': ids, 'wait_timeout': 60}, env={'AWS_ENDPOINT_URL': emulator_gate.url})
     actor.join()
     assert errors == []

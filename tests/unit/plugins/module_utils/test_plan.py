@@ -254,6 +254,97 @@ def test_split_connected_with_min_idle_reports_facts_on_each_skip():
     assert by_skip['ws-none00001']['idle_minutes'] is None and by_skip['ws-none00001']['connection_state'] is None
 
 
+# --- the start row of the state table (issue 16) ------------------------------------------------------------------
+def expected_start(state, mode, wait):
+    """The start table of the README, written out independently of plan.classify."""
+    if state in ('AVAILABLE', 'IMPAIRED', 'UNHEALTHY'):
+        return 'already_running'
+    if state == 'STARTING':
+        return 'starting'
+    if state in ('ADMIN_MAINTENANCE', 'SUSPENDED', 'TERMINATING', 'TERMINATED', 'ERROR'):
+        return 'skip'
+    if mode == 'ALWAYS_ON':
+        return 'skip'
+    if state == 'STOPPED':
+        return 'start'
+    return 'settle' if wait else 'skip'  # STOPPING and the other transitional states
+
+
+@pytest.mark.parametrize('wait', [True, False])
+@pytest.mark.parametrize('mode', MODES)
+@pytest.mark.parametrize('state', ALL_STATES)
+def test_start_state_table(state, mode, wait):
+    decision, reason = plan.classify(desktop(state=state, mode=mode), wait=wait, action=plan.START_ACTION)
+    assert decision == expected_start(state, mode, wait)
+    assert (reason is not None) == (decision == 'skip')
+    if reason:
+        assert 'stop' not in reason and (state in reason or mode in reason)
+
+
+def test_start_skips_unknown_states_and_modes_with_a_reason():
+    assert plan.classify(desktop(state='HIBERNATED'), action=plan.START_ACTION) == ('skip', 'state HIBERNATED is not known to be startable')
+    assert plan.classify(desktop(state='STOPPED', mode='SOMETHING_NEW'), action=plan.START_ACTION)[0] == 'skip'
+    assert 'wait=true' in plan.classify(desktop(state='STOPPING'), wait=False, action=plan.START_ACTION)[1]
+
+
+def test_start_plan_uses_the_start_names():
+    described = [desktop('ws-stopped01', 'STOPPED'), desktop('ws-running01', 'AVAILABLE'), desktop('ws-coming001', 'STARTING'),
+                 desktop('ws-going0001', 'STOPPING')]
+    result = plan.make_plan([d['workspace_id'] for d in described] + ['ws-gone0001'], described, action=plan.START_ACTION)
+    assert result == {'start': ['ws-stopped01'], 'already_running': ['ws-running01'], 'starting': ['ws-coming001'],
+                      'settle': ['ws-going0001'], 'skipped': [], 'missing': ['ws-gone0001']}
+
+
+def test_start_recheck_treats_running_and_starting_as_already_running():
+    failed = [{'WorkspaceId': w, 'ErrorCode': 'Whatever', 'ErrorMessage': 'm'} for w in ('ws-a0000001', 'ws-b0000001', 'ws-c0000001')]
+    current = {'ws-a0000001': desktop('ws-a0000001', 'STARTING'), 'ws-b0000001': desktop('ws-b0000001', 'AVAILABLE'),
+               'ws-c0000001': desktop('ws-c0000001', 'STOPPED')}
+    starting, running, failures = plan.recheck_failures(failed, current, plan.START_ACTION)
+    assert starting == ['ws-a0000001'] and running == ['ws-b0000001'] and [f['workspace_id'] for f in failures] == ['ws-c0000001']
+
+
+@pytest.mark.parametrize('state, seen, outcome', [
+    ('AVAILABLE', False, 'done'), ('STARTING', False, 'pending'), ('STOPPED', False, 'pending'), ('STOPPED', True, 'failed'),
+    ('ERROR', False, 'failed'), (None, False, 'failed'),
+])
+def test_start_progress(state, seen, outcome):
+    described = None if state is None else desktop(state=state)
+    assert plan.stop_progress(described, 'STOPPED', seen, plan.START_ACTION) == outcome
+
+
+def test_start_settle_waits_for_stopping_to_end():
+    assert plan.settle_progress(desktop(state='STOPPING'), plan.START_ACTION) == 'pending'
+    assert plan.settle_progress(desktop(state='STOPPED'), plan.START_ACTION) == 'done'
+    assert plan.settle_progress(desktop(state='STARTING'), plan.START_ACTION) == 'done'
+
+
+USAGE_NOW = datetime.datetime(2026, 12, 2, 6, 0, tzinfo=datetime.timezone.utc)
+
+
+@pytest.mark.parametrize('entry, start, reason', [
+    ({'ConnectionState': 'DISCONNECTED', 'LastKnownUserConnectionTimestamp': USAGE_NOW - datetime.timedelta(days=6, hours=23)}, True, None),
+    ({'ConnectionState': 'DISCONNECTED', 'LastKnownUserConnectionTimestamp': USAGE_NOW - datetime.timedelta(days=7)}, False,
+     'not used within used_within_days=7: idle 7 days'),
+    ({'ConnectionState': 'UNKNOWN', 'LastKnownUserConnectionTimestamp': '2026-12-01T08:00:00Z'}, True, None),
+    ({'ConnectionState': 'DISCONNECTED'}, False, 'never used'),
+    (None, False, 'connection status unknown'),
+])
+def test_usage_decision(entry, start, reason):
+    decided, why = plan.usage_decision(entry, USAGE_NOW, 7)
+    assert decided is start
+    assert (why is None) if reason is None else why.startswith(reason)
+    assert plan.usage_decision(entry, USAGE_NOW, 0) == (True, None)  # off: everything is started
+
+
+def test_split_connected_takes_the_start_rule():
+    by_id = {w: desktop(w, 'STOPPED') for w in ('ws-used00001', 'ws-old000001')}
+    status = {'ws-used00001': {'ConnectionState': 'DISCONNECTED', 'LastKnownUserConnectionTimestamp': USAGE_NOW},
+              'ws-old000001': {'ConnectionState': 'DISCONNECTED', 'LastKnownUserConnectionTimestamp': USAGE_NOW - datetime.timedelta(days=90)}}
+    keep, skipped = plan.split_connected(list(by_id), by_id, status, now=USAGE_NOW,
+                                         decide=lambda entry, now: plan.usage_decision(entry, now, 30), facts=True)
+    assert keep == ['ws-used00001'] and skipped[0]['workspace_id'] == 'ws-old000001' and skipped[0]['idle_minutes'] == 90 * 1440
+
+
 def test_split_connected_without_min_idle_keeps_the_skipped_shape():
     by_id = {'ws-conn00001': desktop('ws-conn00001')}
     status = {'ws-conn00001': {'WorkspaceId': 'ws-conn00001', 'ConnectionState': 'CONNECTED', 'LastKnownUserConnectionTimestamp': ago(0)}}

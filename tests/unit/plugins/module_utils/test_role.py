@@ -123,7 +123,7 @@ def test_report_hands_failed_and_changed_hosts_to_later_plays():
     runs = {'us-east-1': {'stopped': ['ws-blue00001'], 'failed': True, 'msg': 'm',
                           'failed_workspaces': [{'workspace_id': 'ws-blue00002', 'error_code': 'X', 'error_message': 'no', 'state': None}]},
             'eu-west-1': {'stopped': ['ws-blue00003']}}
-    report = role.build_result(plan, runs, 'stop', check_mode=False, account_hosts=True)
+    report = role.build_result(plan, runs, 'stop', check_mode=False, account_hosts='all')
     assert [h['host'] for h in report['failed_hosts']] == ['bob']
     assert sorted(report['changed_hosts']) == ['alice', 'carol']
     assert report['fail_message'] is None  # the later play fails bob, and only bob
@@ -133,7 +133,7 @@ def test_selector_mode_failures_fail_the_role_itself():
     plan = role.make_plan([desktop('ws-blue00001')], filters(), 'stop')
     failure = {'workspace_id': 'ws-blue00001', 'error_code': 'X', 'error_message': 'no', 'state': None}
     runs = {'us-east-1': {'failed': True, 'msg': 'm', 'failed_workspaces': [failure]}}
-    report = role.build_result(plan, runs, 'stop', check_mode=False, account_hosts=True)
+    report = role.build_result(plan, runs, 'stop', check_mode=False, account_hosts='all')
     assert report['failed_hosts'] == [] and 'ws-blue00001' in report['fail_message']
 
 
