@@ -346,19 +346,21 @@ def parse_args(argv):
     parser.add_argument('--repeat-large', type=int, default=2,
                         help='at most this many repetitions for sizes of 10,000 and more (default 2)')
     parser.add_argument('--latency-ms', type=float, default=20.0, help='latency the emulator adds to every API call (default 20)')
-    parser.add_argument('--stop-delay', type=float, default=2.0, help='seconds a desktop spends in STOPPING (default 2)')
+    parser.add_argument('--stop-delay', type=float, default=None,
+                        help='seconds a desktop spends in STOPPING (default 2; --quick: 0.5, which checks calls, not the wait)')
     parser.add_argument('--scenarios', default=','.join(sc.ALL_SCENARIOS), help='comma-separated, from: ' + ', '.join(sc.ALL_SCENARIOS))
     parser.add_argument('--sample', type=int, default=None,
-                        help='desktops (inventory hosts) of baseline-b-module-per-host, extrapolated beyond (default 100; --quick: 10)')
-    parser.add_argument('--cli-sample', type=int, default=None, help='desktops of baseline-b-cli, extrapolated beyond (default 30; --quick: 3)')
+                        help='desktops (inventory hosts) of baseline-b-module-per-host, extrapolated beyond (default 100; --quick: 4)')
+    parser.add_argument('--cli-sample', type=int, default=None, help='desktops of baseline-b-cli, extrapolated beyond (default 30; --quick: 2)')
     parser.add_argument('--output', default=None, help='JSON result file (default: results/<timestamp>.json + latest.json; --quick: quick.json)')
     parser.add_argument('--no-docs', action='store_true', help='do not write docs/performance.md and docs/performance.png')
     parser.add_argument('--keep-work', action='store_true', help='keep the temporary directory with every log')
     args = parser.parse_args(argv)
     args.sizes = [int(s) for s in (args.sizes or ('100' if args.quick else '100,1000,10000')).split(',') if s.strip()]
     args.repeat = args.repeat or (1 if args.quick else 3)
-    args.sample = args.sample or (10 if args.quick else 100)
-    args.cli_sample = args.cli_sample or (3 if args.quick else 30)
+    args.sample = args.sample or (4 if args.quick else 100)
+    args.cli_sample = args.cli_sample or (2 if args.quick else 30)
+    args.stop_delay = args.stop_delay if args.stop_delay is not None else (0.5 if args.quick else 2.0)
     args.scenarios = [s.strip() for s in args.scenarios.split(',') if s.strip()]
     unknown = [s for s in args.scenarios if s not in sc.ALL_SCENARIOS]
     if unknown:

@@ -32,6 +32,9 @@ def ansible_env(collections_path, emulator, tmp_path):
     env.update({
         'ANSIBLE_COLLECTIONS_PATH': collections_path,
         'ANSIBLE_COLLECTIONS_SCAN_SYS_PATH': 'true',
+        # save_json (tests/plugins/action): the playbooks' way to hand a registered result to the test, without copy's
+        # two module runs per file.
+        'ANSIBLE_ACTION_PLUGINS': os.path.join(REPO, 'tests', 'plugins', 'action'),
         'ANSIBLE_LOCAL_TEMP': str(tmp_path / 'ansible-tmp'),
         'ANSIBLE_HOME': str(tmp_path / 'ansible-home'),
         'ANSIBLE_NOCOLOR': '1',
@@ -65,8 +68,8 @@ class PlaybookRun:
 def run_playbook(ansible_env, tmp_path):
     """Run a playbook (YAML text or a path) with ansible-playbook; returns rc/stdout/stderr.
 
-    The playbook's registered results can be written out with ``copy: content="{{ x | to_json }}"``
-    and read back with :func:`read_json`.
+    The playbook's registered results can be written out with ``save_json: content="{{ x | to_json }}"``
+    (tests/plugins/action) and read back with :func:`read_json`.
     """
     counter = {'n': 0}
 

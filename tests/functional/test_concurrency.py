@@ -126,10 +126,9 @@ def test_bad_concurrent_reads_fails_before_any_call(emulator, run_playbook, outd
           register: result
           ignore_errors: true
         - name: Save
-          ansible.builtin.copy:
+          save_json:
             content: "{{ result.results | to_json }}"
             dest: %s/results.json
-            mode: "0600"
     """ % (json.dumps(BAD_VALUES), outdir)
     run = run_playbook(play)
     assert run.rc == 0, run

@@ -50,7 +50,7 @@ def info_playbook(outdir, cases, region='us-east-1'):
     everything = ', '.join('%s: result_%d' % (json.dumps(name), index) for index, name in enumerate(cases))
     tasks.append(
         '    - check_mode: false\n'
-        '      ansible.builtin.copy:\n'
+        '      save_json:\n'
         '        content: "{{ {%s} | to_json }}"\n'
         '        dest: %s/results.json\n' % (everything.replace('"', "'"), outdir)
     )

@@ -41,12 +41,11 @@ def play(group, url, outdir, task_region=''):
             wait: false
           register: stopped
         - name: Keep the results
-          ansible.builtin.copy:
+          save_json:
             content: >-
               {{ {'regions': regions.regions | length, 'found': found.workspaces | map(attribute='workspace_id') | list,
                   'changed': stopped.changed} | to_json }}
             dest: %(out)s/result.json
-            mode: "0600"
     """ % {'group': group, 'url': url, 'key': KEY, 'out': outdir, 'task_region': task_region}
 
 
@@ -93,12 +92,11 @@ def test_task_arguments_and_our_group_win_over_group_aws(emulator, run_playbook,
             region: us-east-1
           register: task
         - name: Keep the results
-          ansible.builtin.copy:
+          save_json:
             content: >-
               {{ {'ours': ours.workspaces | map(attribute='workspace_id') | list,
                   'task': task.workspaces | map(attribute='workspace_id') | list} | to_json }}
             dest: %(out)s/result.json
-            mode: "0600"
     """ % {'url': emulator.url, 'key': KEY, 'out': outdir}, env=NO_AWS_ENV)
     assert run.rc == 0, run
     assert read_json(outdir / 'result.json') == {'ours': ['ws-grpaws301'], 'task': ['ws-grpaws101']}

@@ -55,10 +55,9 @@ ROLE_PLAY = """
             name: fleetops.workspaces.stop
       always:
         - name: Save workspaces_stop_result
-          ansible.builtin.copy:
+          save_json:
             content: "{{ workspaces_stop_result | default({}) | to_json }}"
             dest: "%s"
-            mode: "0644"
           delegate_to: localhost
           run_once: true
           check_mode: false
@@ -91,10 +90,9 @@ STALE_INVENTORY_PLAY = """
           run_once: true
       always:
         - name: Save workspaces_stop_result
-          ansible.builtin.copy:
+          save_json:
             content: "{{ workspaces_stop_result | default({}) | to_json }}"
             dest: "%s"
-            mode: "0644"
           delegate_to: localhost
           run_once: true
 """

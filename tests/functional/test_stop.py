@@ -43,7 +43,7 @@ def stop_play(outdir, module_args, extra_tasks='', module='workspaces_stop'):
           register: result
           ignore_errors: true
         - name: Save
-          ansible.builtin.copy:
+          save_json:
             content: "{{ result | to_json }}"
             dest: %s/result.json
           check_mode: false
@@ -360,7 +360,7 @@ def test_descriptions_from_workspaces_info_are_planned_from_without_a_second_rea
             return_workspaces: false
           register: result
         - name: Save
-          ansible.builtin.copy:
+          save_json:
             content: "{{ result | to_json }}"
             dest: %s/result.json
     """ % (emulator.url, emulator.url, outdir)
@@ -498,7 +498,7 @@ def test_a_user_connecting_between_selection_and_the_batch_is_not_stopped(emulat
             wait: false
           register: result
         - name: Save
-          ansible.builtin.copy:
+          save_json:
             content: "{{ {'found': found, 'result': result} | to_json }}"
             dest: %s/result.json
     """ % (emulator.url, late, outdir)

@@ -163,10 +163,9 @@ def module_play(module, args, result_path):
           register: result
           ignore_errors: true
         - name: Save
-          ansible.builtin.copy:
+          save_json:
             content: "{{ result | to_json }}"
             dest: %(dest)s
-            mode: "0600"
           check_mode: false
           diff: false
     """ % {'module': module, 'args': json.dumps(args), 'dest': result_path}

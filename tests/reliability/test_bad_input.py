@@ -2,7 +2,10 @@
 # Copyright: Contributors to the fleetops.workspaces project
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Bad input, one table: every case fails with a message naming the bad value (and, where the collection can, what to
-do), in bounded time, and the call log shows no mutating call; duplicate ids are de-duplicated, not an error."""
+do), in bounded time, and the call log shows no mutating call; duplicate ids are de-duplicated, not an error.
+
+The module cases that need nothing of their own (no environment, fault or fleet) run as the tasks of one playbook, each
+task's result checked on its own: one ansible-playbook start-up instead of one per case. The others run one playbook each."""
 from __future__ import annotations
 
 import json
@@ -107,16 +110,64 @@ CASES = [
 ]
 
 
+def shares_a_run(param):
+    """A module case that needs no environment, fault, fleet or de-duplication check of its own."""
+    row = param.values[0]
+    return row['kind'] in (STOP, INFO) and not set(row) & {'env', 'env_remove', 'faults', 'fleet', 'dedupe', 'max_seconds'}
+
+
+SHARED_RUN = [p for p in CASES if shares_a_run(p)]
+OWN_RUN = [p for p in CASES if not shares_a_run(p)]
+
+
+def seed_bad_fleet(emulator, big=False):
+    seed(emulator, explicit_fleet(10, prefix='ws-bad', tags={'Team': 'blue'}) + (
+        [dict(d, tags={'Team': 'blue'}) for d in explicit_fleet(501, prefix='ws-big')] if big else []))
+
+
+def check_message(case_id, message, expect):
+    for fragment in expect:
+        assert fragment in message, '%s: missing %r in the error:\n%s' % (case_id, fragment, message[-3000:])
+
+
+def test_bad_module_input_fails_clearly_before_any_stop(emulator, run_cli, tmp_path, report_metrics):
+    """Every module case of SHARED_RUN, one task each in one playbook (errors ignored): each task failed with its own
+    message, and the whole run made no mutating call."""
+    seed_bad_fleet(emulator)
+    tasks = []
+    for index, param in enumerate(SHARED_RUN):
+        row = param.values[0]
+        tasks.append('    - name: Case %s\n      %s: %s\n      register: case_%d\n      ignore_errors: true\n'
+                     % (param.id, row['kind'], json.dumps(row['args']), index))
+    results = tmp_path / 'results.json'
+    saved = ', '.join("'%s': case_%d" % (param.id, index) for index, param in enumerate(SHARED_RUN))
+    tasks.append('    - name: Save\n      save_json:\n        content: "{{ {%s} | to_json }}"\n        dest: %s\n' % (saved, results))
+    play = tmp_path / 'play.yml'
+    play.write_text('- hosts: localhost\n  gather_facts: false\n  tasks:\n' + ''.join(tasks))
+    inventory = tmp_path / 'localhost.ini'
+    inventory.write_text('localhost ansible_connection=local\n')
+    proc, seconds = run_cli(['ansible-playbook', '-i', str(inventory), str(play)], timeout=300 * 5)
+    report_metrics(case='shared-run (%d cases)' % len(SHARED_RUN), rc=proc.returncode, seconds=round(seconds, 1))
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]  # every task's error is ignored, then saved
+
+    assert mutating_calls(emulator.calls()) == []
+    by_case = read_result(results)
+    assert sorted(by_case) == sorted(p.id for p in SHARED_RUN)
+    for param in SHARED_RUN:
+        result = by_case[param.id]
+        assert result.get('failed') is True, (param.id, result)
+        check_message(param.id, result['msg'], param.values[0]['expect'])
+
+
 def fill(text, values):
     for key, value in values.items():
         text = text.replace('{%s}' % key, str(value))
     return text
 
 
-@pytest.mark.parametrize('row', CASES)
+@pytest.mark.parametrize('row', OWN_RUN)
 def test_bad_input_fails_clearly_before_any_stop(row, request, emulator, run_cli, tmp_path, report_metrics):
-    seed(emulator, explicit_fleet(10, prefix='ws-bad', tags={'Team': 'blue'}) + (
-        [dict(d, tags={'Team': 'blue'}) for d in explicit_fleet(501, prefix='ws-big')] if row.get('fleet') else []))
+    seed_bad_fleet(emulator, big=bool(row.get('fleet')))
     values = {}
     if any('{port}' in v for v in list(row.get('env', {}).values()) + row['expect']):
         values['port'] = request.getfixturevalue('closed_port')
@@ -168,5 +219,4 @@ def test_bad_input_fails_clearly_before_any_stop(row, request, emulator, run_cli
     else:
         assert proc.returncode != 0, output[-4000:]
         message = output
-    for fragment in expect:
-        assert fragment in message, 'missing %r in the error:\n%s' % (fragment, message[-3000:])
+    check_message(request.node.callspec.id, message, expect)
