@@ -25,7 +25,14 @@ make_venv() {  # name python-version requirement-file [constraints]
   echo "$want" > "$stamp"
 }
 
-make_venv .venv 3.12 requirements/dev.txt requirements/constraints-dev.txt
+# The two venvs are independent: install them at once (most of the time goes to downloading and unpacking).
+make_venv .venv 3.12 requirements/dev.txt requirements/constraints-dev.txt &
+main_pid=$!
+old_rc=0
 if [ "${FLEETOPS_SKIP_OLD_CORE:-0}" != 1 ]; then
-  make_venv .venv-core217 3.11 requirements/core-old.txt
+  make_venv .venv-core217 3.11 requirements/core-old.txt || old_rc=$?
 fi
+main_rc=0
+wait "$main_pid" || main_rc=$?
+[ "$main_rc" -eq 0 ] || { echo "bootstrap: creating .venv failed (exit $main_rc)" >&2; exit 1; }
+[ "$old_rc" -eq 0 ] || { echo "bootstrap: creating .venv-core217 failed (exit $old_rc)" >&2; exit 1; }
