@@ -116,3 +116,37 @@ def _read_json(path):
 def read_json_fixture():
     """``read_json(path)``: load a JSON file a playbook wrote."""
     return _read_json
+
+
+def cases_play(cases, dest):
+    """One play running each of ``cases`` (``[(case_id, module, args)]``) as its own task, errors ignored, then saving
+    ``{case_id: registered result}`` to ``dest``: a table of module cases for the price of one ansible-playbook run."""
+    tasks = ['    - name: Case %s\n      %s: %s\n      register: case_%d\n      ignore_errors: true\n' % (case_id, module, json.dumps(args), index)
+             for index, (case_id, module, args) in enumerate(cases)]
+    saved = ', '.join("'%s': case_%d" % (case_id, index) for index, (case_id, dummy_module, dummy_args) in enumerate(cases))
+    tasks.append('    - name: Save\n      save_json:\n        content: "{{ {%s} | to_json }}"\n        dest: %s\n' % (saved, dest))
+    return '- hosts: localhost\n  gather_facts: false\n  tasks:\n' + ''.join(tasks)
+
+
+def run_cases(run_playbook, outdir, cases):
+    """Run :func:`cases_play`; returns ``{case_id: result}`` (each case's registered result)."""
+    dest = outdir / 'cases.json'
+    run = run_playbook(cases_play(cases, dest))
+    assert run.rc == 0, run  # every case's error is ignored
+    result = _read_json(dest)
+    assert sorted(result) == sorted(case_id for case_id, dummy_module, dummy_args in cases)
+    return result
+
+
+def failures_without(results, expected):
+    """The cases of ``results`` that did not fail with their expected fragment(s) (``{case_id: [fragment, ...]}``), each
+    with its message: empty when every case failed as expected."""
+    missing = {}
+    for case_id, fragments in expected.items():
+        result = results[case_id]
+        message = result.get('msg', '') if result.get('failed') is True else '(did not fail) %s' % result
+        absent = [f for f in fragments if f not in message]
+        if absent:
+            missing[case_id] = {'missing': absent, 'message': message[-2000:]}
+    return missing
+

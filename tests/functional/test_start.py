@@ -8,6 +8,9 @@ import math
 
 import pytest
 
+from tests.functional.conftest import failures_without
+from tests.functional.conftest import run_cases
+
 from tests.functional import test_stop
 from tests.functional.test_stop import REGION
 from tests.functional.test_stop import states
@@ -210,15 +213,19 @@ def test_survives_30_percent_throttling(emulator, run_playbook, outdir):
     assert sorted(accepted) == sorted(ids)
 
 
-@pytest.mark.parametrize('args, fragment', [
-    ({'workspace_ids': ['ws-GOOD00001']}, "'ws-GOOD00001'"),
-    ({'workspace_ids': ['ws-abcdefgh1'], 'used_within_days': -1}, 'used_within_days must be 0 (off) or a positive number of days, got -1'),
-    ({'workspace_ids': ['ws-abcdefgh1'], 'wait_timeout': 0}, 'wait_timeout must be a positive number of seconds, got 0'),
-    ({'workspace_ids': ['ws-abcdefgh1'], 'min_idle_minutes': 5}, 'min_idle_minutes'),
-])
-def test_bad_input_fails_before_any_call(emulator, run_playbook, outdir, args, fragment):
-    result, dummy = run_start(run_playbook, outdir, args)
-    assert result['failed'] is True and fragment in result['msg'], result['msg']
+BAD_INPUT = {  # case: (module arguments, fragment of the error)
+    'upper-case-id': ({'workspace_ids': ['ws-GOOD00001']}, "'ws-GOOD00001'"),
+    'negative-used-within-days': ({'workspace_ids': ['ws-abcdefgh1'], 'used_within_days': -1},
+                                  'used_within_days must be 0 (off) or a positive number of days, got -1'),
+    'zero-wait-timeout': ({'workspace_ids': ['ws-abcdefgh1'], 'wait_timeout': 0}, 'wait_timeout must be a positive number of seconds, got 0'),
+    'stop-only-option': ({'workspace_ids': ['ws-abcdefgh1'], 'min_idle_minutes': 5}, 'min_idle_minutes'),
+}
+
+
+def test_bad_input_fails_before_any_call(emulator, run_playbook, outdir):
+    """Each case is a task of one playbook: each fails with its own message, and none made any call."""
+    results = run_cases(run_playbook, outdir, [(case, 'fleetops.workspaces.workspaces_start', args) for case, (args, dummy) in BAD_INPUT.items()])
+    assert failures_without(results, {case: [fragment] for case, (dummy, fragment) in BAD_INPUT.items()}) == {}
     assert emulator.counts() == {}
 
 

@@ -12,6 +12,9 @@ import time
 
 import pytest
 
+from tests.functional.conftest import failures_without
+from tests.functional.conftest import run_cases
+
 REGION = 'us-east-1'
 DIRECTORY = 'd-1234567890'
 
@@ -177,17 +180,27 @@ def test_missing_ids_fail_before_any_stop_unless_ignored(emulator, run_playbook,
     assert not result.get('failed') and result['missing'] == ['ws-nothere01'] and len(result['stopped']) == 3
 
 
-@pytest.mark.parametrize('args, fragment', [
-    ({'workspace_ids': ['ws-GOOD00001']}, "'ws-GOOD00001'"),
-    ({'workspace_ids': ['i-0123456789abcdef0']}, "'i-0123456789abcdef0'"),
-    ({'workspace_ids': ['ws-abcdefgh1'], 'wait_timeout': 0}, 'wait_timeout must be a positive number of seconds, got 0'),
-    ({'workspace_ids': ['ws-abcdefgh1'], 'wait_timeout': -5}, 'got -5'),
-    ({'workspace_ids': 'ws-abcdefgh1', 'wait': 'maybe'}, 'maybe'),
-    ({'workspace_ids': ['ws-abcdefgh1'], 'skip_conected': True}, 'skip_conected'),
-])
-def test_bad_input_fails_before_any_call(emulator, run_playbook, outdir, args, fragment):
-    result, dummy = run_stop(run_playbook, outdir, args)
-    assert result['failed'] is True and fragment in result['msg'], result['msg']
+FLEET_OF_2 = [d['workspace_id'] for d in fleet(2)]
+BAD_INPUT = {  # case: (module arguments, fragment of the error)
+    'upper-case-id': ({'workspace_ids': ['ws-GOOD00001']}, "'ws-GOOD00001'"),
+    'ec2-instance-id': ({'workspace_ids': ['i-0123456789abcdef0']}, "'i-0123456789abcdef0'"),
+    'zero-wait-timeout': ({'workspace_ids': ['ws-abcdefgh1'], 'wait_timeout': 0}, 'wait_timeout must be a positive number of seconds, got 0'),
+    'negative-wait-timeout': ({'workspace_ids': ['ws-abcdefgh1'], 'wait_timeout': -5}, 'got -5'),
+    'wait-not-a-bool': ({'workspace_ids': 'ws-abcdefgh1', 'wait': 'maybe'}, 'maybe'),
+    'misspelt-option': ({'workspace_ids': ['ws-abcdefgh1'], 'skip_conected': True}, 'skip_conected'),
+    # min_idle_minutes (on an existing fleet, so that only the option can be the reason)
+    'min-idle-without-connection-check': ({'min_idle_minutes': 30, 'skip_connected': False, 'workspace_ids': FLEET_OF_2},
+                                          'min_idle_minutes=30 needs the connection check, but skip_connected is false'),
+    'negative-min-idle': ({'min_idle_minutes': -1, 'workspace_ids': FLEET_OF_2},
+                          'min_idle_minutes must be 0 (off) or a positive number of minutes, got -1'),
+}
+
+
+def test_bad_input_fails_before_any_call(emulator, run_playbook, outdir):
+    """Each case is a task of one playbook: each fails with its own message, and none made any call."""
+    seed(emulator, fleet(2))
+    results = run_cases(run_playbook, outdir, [(case, 'fleetops.workspaces.workspaces_stop', args) for case, (args, dummy) in BAD_INPUT.items()])
+    assert failures_without(results, {case: [fragment] for case, (dummy, fragment) in BAD_INPUT.items()}) == {}
     assert emulator.counts() == {}
 
 
@@ -515,12 +528,3 @@ def test_a_user_connecting_between_selection_and_the_batch_is_not_stopped(emulat
     assert late not in stop_requests(emulator) and states(emulator)[late] == 'AVAILABLE'
 
 
-@pytest.mark.parametrize('args, fragment', [
-    ({'min_idle_minutes': 30, 'skip_connected': False}, 'min_idle_minutes=30 needs the connection check, but skip_connected is false'),
-    ({'min_idle_minutes': -1}, 'min_idle_minutes must be 0 (off) or a positive number of minutes, got -1'),
-])
-def test_min_idle_minutes_bad_combinations_fail_before_any_call(emulator, run_playbook, outdir, args, fragment):
-    seed(emulator, fleet(2))
-    result, dummy = run_stop(run_playbook, outdir, dict(args, workspace_ids=[d['workspace_id'] for d in fleet(2)]))
-    assert result['failed'] is True and fragment in result['msg'], result['msg']
-    assert emulator.counts() == {}

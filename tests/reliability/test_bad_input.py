@@ -12,6 +12,8 @@ import json
 
 import pytest
 
+from tests.functional.conftest import cases_play
+from tests.functional.conftest import failures_without
 from tests.reliability.conftest import REGION
 from tests.reliability.conftest import explicit_fleet
 from tests.reliability.conftest import module_play
@@ -125,25 +127,13 @@ def seed_bad_fleet(emulator, big=False):
         [dict(d, tags={'Team': 'blue'}) for d in explicit_fleet(501, prefix='ws-big')] if big else []))
 
 
-def check_message(case_id, message, expect):
-    for fragment in expect:
-        assert fragment in message, '%s: missing %r in the error:\n%s' % (case_id, fragment, message[-3000:])
-
-
 def test_bad_module_input_fails_clearly_before_any_stop(emulator, run_cli, tmp_path, report_metrics):
     """Every module case of SHARED_RUN, one task each in one playbook (errors ignored): each task failed with its own
     message, and the whole run made no mutating call."""
     seed_bad_fleet(emulator)
-    tasks = []
-    for index, param in enumerate(SHARED_RUN):
-        row = param.values[0]
-        tasks.append('    - name: Case %s\n      %s: %s\n      register: case_%d\n      ignore_errors: true\n'
-                     % (param.id, row['kind'], json.dumps(row['args']), index))
     results = tmp_path / 'results.json'
-    saved = ', '.join("'%s': case_%d" % (param.id, index) for index, param in enumerate(SHARED_RUN))
-    tasks.append('    - name: Save\n      save_json:\n        content: "{{ {%s} | to_json }}"\n        dest: %s\n' % (saved, results))
     play = tmp_path / 'play.yml'
-    play.write_text('- hosts: localhost\n  gather_facts: false\n  tasks:\n' + ''.join(tasks))
+    play.write_text(cases_play([(p.id, p.values[0]['kind'], p.values[0]['args']) for p in SHARED_RUN], results))
     inventory = tmp_path / 'localhost.ini'
     inventory.write_text('localhost ansible_connection=local\n')
     proc, seconds = run_cli(['ansible-playbook', '-i', str(inventory), str(play)], timeout=300 * 5)
@@ -153,10 +143,7 @@ def test_bad_module_input_fails_clearly_before_any_stop(emulator, run_cli, tmp_p
     assert mutating_calls(emulator.calls()) == []
     by_case = read_result(results)
     assert sorted(by_case) == sorted(p.id for p in SHARED_RUN)
-    for param in SHARED_RUN:
-        result = by_case[param.id]
-        assert result.get('failed') is True, (param.id, result)
-        check_message(param.id, result['msg'], param.values[0]['expect'])
+    assert failures_without(by_case, {p.id: p.values[0]['expect'] for p in SHARED_RUN}) == {}
 
 
 def fill(text, values):
@@ -219,4 +206,5 @@ def test_bad_input_fails_clearly_before_any_stop(row, request, emulator, run_cli
     else:
         assert proc.returncode != 0, output[-4000:]
         message = output
-    check_message(request.node.callspec.id, message, expect)
+    for fragment in expect:
+        assert fragment in message, 'missing %r in the error:\n%s' % (fragment, message[-3000:])
