@@ -149,4 +149,3 @@ def failures_without(results, expected):
         if absent:
             missing[case_id] = {'missing': absent, 'message': message[-2000:]}
     return missing
-

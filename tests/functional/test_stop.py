@@ -526,5 +526,3 @@ def test_a_user_connecting_between_selection_and_the_batch_is_not_stopped(emulat
     assert sorted(result['stopped']) == [w for w in idle if w != late]
     assert [(s['workspace_id'], s['reason']) for s in result['skipped_workspaces']] == [(late, 'a user is connected (ConnectionState CONNECTED)')]
     assert late not in stop_requests(emulator) and states(emulator)[late] == 'AVAILABLE'
-
-
