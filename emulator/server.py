@@ -24,6 +24,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
 
+from moto import backends as moto_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -135,6 +136,27 @@ def error_code(status: int, headers: list[tuple[str, str]], body: bytes) -> str:
         if match:
             return match.group(1).decode("utf-8", "replace")
     return f"HTTP{status}"
+
+
+class _Dispatcher(DomainDispatcherApplication):
+    """moto's dispatcher, minus one cost: moto's own ``get_backend_for_host`` lists moto's package directory (an
+    ``isdir`` per service module, several hundred) on every request to ask whether the host names a moto module. That
+    list cannot change while the server runs, so it is read once; the rest is moto's logic unchanged. Measured with
+    py-spy: a third of the emulator's CPU per DescribeWorkspaces call went to that listing."""
+
+    _moto_modules: frozenset[str] | None = None
+
+    def get_backend_for_host(self, host: str | None) -> Any:
+        if host is None or host == "moto_api":
+            return host
+        if _Dispatcher._moto_modules is None:
+            _Dispatcher._moto_modules = frozenset(moto_backends.list_of_moto_modules())
+        if host in _Dispatcher._moto_modules:
+            return host
+        for backend, pattern in self.backend_url_patterns:
+            if pattern.match(f"http://{host}"):
+                return backend
+        return None
 
 
 class EmulatorApp:
@@ -259,7 +281,7 @@ class EmulatorServer(ThreadedMotoServer):
 
     def _server_entry(self) -> None:
         try:
-            dispatcher = DomainDispatcherApplication(create_backend_app)
+            dispatcher = _Dispatcher(create_backend_app)
             _warm_up(dispatcher)
             self._server = make_server(self._ip_address, self._port, EmulatorApp(dispatcher), True, request_handler=self._handler)
         except BaseException as exc:  # pylint: disable=broad-exception-caught
