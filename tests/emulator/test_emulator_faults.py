@@ -14,6 +14,7 @@ from emulator.client import EmulatorClient, EmulatorError
 from tests.emulator.emulator_helpers import REGION, fleet_spec, make_client, seed_desktops
 
 
+@pytest.mark.waits
 def test_throttled_describe_of_1000_desktops_completes_with_standard_retries(emulator):
     emulator.seed(fleet_spec(1000))
     emulator.set_faults(throttle_rate=0.3, fault_seed=2024)

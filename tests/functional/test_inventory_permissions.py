@@ -76,6 +76,7 @@ def test_every_region_refusing_access_fails_even_when_not_strict(emulator, ansib
     assert 'every region refused access (us-east-1, eu-west-1)' in ' '.join(proc.stderr.split()), proc.stderr
 
 
+@pytest.mark.waits
 def test_only_refusals_are_skipped_a_failing_named_region_fails_the_inventory(emulator, ansible_env, tmp_path):
     """A named region whose calls fail for another reason (here: a server error on every call, after every retry) is not
     skipped, whatever strict_permissions says."""

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from tests.reliability.conftest import REGION
 from tests.reliability.conftest import explicit_fleet
 from tests.reliability.conftest import module_play
@@ -46,6 +48,7 @@ def first_call_passes_then_all_fail(draws=80):
     raise AssertionError('no fault seed found')
 
 
+@pytest.mark.waits
 def test_a_sustained_5xx_after_the_first_batch_ends_the_run_at_its_timeout(emulator, run_playbook, outdir):
     count = sized(100, 500)
     desktops = explicit_fleet(count, prefix='ws-d')

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 
 from tests.reliability.conftest import DIRECTORY
 from tests.reliability.conftest import KEEP
@@ -61,6 +62,7 @@ def expected_outcome(desktop):
     return 'stopped'
 
 
+@pytest.mark.waits
 def test_role_over_a_throttled_fleet_stops_everything_and_reports_each_desktop_once(emulator, run_playbook, outdir, report_metrics):
     seeded = seed(emulator, directories=fleet_spec(FLEET_SIZE))
     assert len(seeded) == FLEET_SIZE
