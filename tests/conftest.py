@@ -13,4 +13,3 @@ def pytest_collection_modifyitems(items):
     """Tests marked ``waits`` first (stable otherwise): a test that mostly sleeps in retry backoff then overlaps the other
     workers' CPU-bound tests instead of running alone at the end of the integration stage."""
     items.sort(key=lambda item: item.get_closest_marker('waits') is None)
-
