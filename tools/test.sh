@@ -11,7 +11,8 @@
 # units, lint, docs lint, bench-quick. Each stage writes its output to tests/output/stages/<stage>.log, printed when the
 # stage fails. Every stage runs even after a failure (FAIL_FAST=1 stops at the first one); any failed stage, pytest's
 # exit 5 (nothing collected) included, makes the run exit non-zero. The run ends with a table of the stages' times and
-# the line `stages: N passed, M failed`.
+# the line `stages: N passed, M failed`. The table shows each stage's wall-clock seconds and CPU seconds (its processes, user +
+# system): on two cores the CPU total over two is the least the run can take.
 #
 # Environment: JOBS=1 runs the lanes one after the other; PYTEST_WORKERS (default 4: the tests partly wait on the emulator's
 # simulated delays and on retry backoff, so 4 workers on 2 cores measured 408 s against 646 s with 2) sets the integration
@@ -90,13 +91,24 @@ stage_cmd() {
 }
 
 # -- running stages --------------------------------------------------------------------------------------------------------
+# cpu_seconds FILE: the user + system seconds of the children line of `times` (the second: "1m2.500s 0m3.000s"), rounded.
+cpu_seconds() {
+  awk 'NR == 2 { t = 0; for (i = 1; i <= NF; i++) { split($i, p, "m"); t += p[1] * 60 + p[2] } printf "%d\n", t + 0.5 }' "$1" 2>/dev/null || echo -
+}
+
 # run_stage NAME: runs one stage with its output in $LOGS/NAME.log; records "NAME rc seconds" in $LOGS/NAME.result.
 run_stage() {
   local name=$1 start=$SECONDS rc
   echo "=== [$name] started"
-  stage_cmd "$name" >"$LOGS/$name.log" 2>&1 </dev/null
+  # In a subshell so that `times` counts the CPU of this stage's processes alone (children the stage waited for).
+  (
+    stage_cmd "$name" >"$LOGS/$name.log" 2>&1 </dev/null
+    rc=$?
+    times >"$LOGS/$name.cpu"  # not through a pipe: `times` would run in a new subshell with no children
+    exit "$rc"
+  )
   rc=$?
-  echo "$name $rc $((SECONDS - start))" >"$LOGS/$name.result"
+  echo "$name $rc $((SECONDS - start)) $(cpu_seconds "$LOGS/$name.cpu")" >"$LOGS/$name.result"
   if [ "$rc" -eq 0 ]; then
     echo "=== [$name] ok in $((SECONDS - start)) s"
   else
@@ -154,19 +166,21 @@ fi
 # -- the summary ---------------------------------------------------------------------------------------------------------
 passed=0 failed=0 not_run=0
 echo
-printf '%-26s %-8s %8s\n' stage result seconds
-printf '%-26s %-8s %8s\n' "setup (venvs, tree)" ok "$setup_seconds"
+printf '%-26s %-8s %8s %8s\n' stage result seconds cpu-s
+printf '%-26s %-8s %8s %8s\n' "setup (venvs, tree)" ok "$setup_seconds" -
+total_cpu=0
 for name in "${lane1[@]}" "${lane2[@]}"; do
   if [ -f "$LOGS/$name.result" ]; then
-    read -r dummy rc seconds <"$LOGS/$name.result"
+    read -r dummy rc seconds cpu <"$LOGS/$name.result"
+    [ "$cpu" = - ] || total_cpu=$((total_cpu + cpu))
     if [ "$rc" -eq 0 ]; then result=ok; passed=$((passed + 1)); else result="FAILED($rc)"; failed=$((failed + 1)); fi
   else
-    result="not run" seconds=-
+    result="not run" seconds=- cpu=-
     not_run=$((not_run + 1))
   fi
-  printf '%-26s %-8s %8s\n' "$name" "$result" "$seconds"
+  printf '%-26s %-8s %8s %8s\n' "$name" "$result" "$seconds" "$cpu"
 done
-printf '%-26s %-8s %8s\n' "total (wall clock)" "" "$((SECONDS - run_start))"
+printf '%-26s %-8s %8s %8s\n' "total (wall clock)" "" "$((SECONDS - run_start))" "$total_cpu"
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null) on $(nproc 2>/dev/null) cores; stage logs in $LOGS"
 if [ "$not_run" -gt 0 ]; then
   echo "stages: $passed passed, $failed failed, $not_run not run"
