@@ -155,6 +155,7 @@ from ansible_collections.amazon.aws.plugins.plugin_utils.inventory import AWSInv
 
 from ansible_collections.fleetops.workspaces.plugins.module_utils import client as ws_client
 from ansible_collections.fleetops.workspaces.plugins.module_utils import query
+from ansible_collections.fleetops.workspaces.plugins.module_utils import search
 
 GROUP = 'aws_workspaces'
 HOSTVAR_KEYS = (
@@ -171,7 +172,7 @@ def described_at(now=None):
 
 
 def host_vars(desktop):
-    """The host variables of one desktop (a dict from :func:`query.find_workspaces`)."""
+    """The host variables of one desktop (a dict from :func:`search.find_workspaces`)."""
     variables = {key: desktop.get(key) for key in HOSTVAR_KEYS}
     if 'tags' in desktop:
         variables['workspace_tags'] = desktop['tags']
@@ -267,7 +268,7 @@ class InventoryModule(AWSInventoryBase):
             tagging_client = self.client('resourcegroupstaggingapi', region=region, retry_decorator=retry)
             started = described_at()  # before the first call: the oldest a desktop of the region can have been read
             try:
-                found = query.find_workspaces(workspaces_client, tagging_client, region, filters, self.get_option('concurrent_reads'))
+                found = search.find_workspaces(workspaces_client, tagging_client, region, filters, self.get_option('concurrent_reads'))
                 for desktop in found:
                     desktop['described_at'] = started
                 desktops.extend(found)

@@ -26,8 +26,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.cloud import BackoffIte
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
+from ansible_collections.fleetops.workspaces.plugins.module_utils.plan import BATCH_SIZE  # ids per request; stop.py reads it as client.BATCH_SIZE
+
 # Documented API limits.
-BATCH_SIZE = 25          # StopWorkspaces, StartWorkspaces, DescribeWorkspaces(WorkspaceIds), DescribeWorkspacesConnectionStatus
 TAGGING_PAGE_SIZE = 100  # GetResources ResourcesPerPage maximum
 
 # Read requests (DescribeWorkspaces, DescribeWorkspacesConnectionStatus) one module may have in flight at once in a

@@ -11,6 +11,7 @@ except ImportError:
 
 from ansible_collections.fleetops.workspaces.plugins.module_utils import client as ws_client
 from ansible_collections.fleetops.workspaces.plugins.module_utils import query
+from ansible_collections.fleetops.workspaces.plugins.module_utils import search
 from ansible_collections.fleetops.workspaces.plugins.module_utils.module import CONCURRENCY_ARGUMENT_SPEC
 from ansible_collections.fleetops.workspaces.plugins.module_utils.module import aws_module
 from ansible_collections.fleetops.workspaces.plugins.module_utils.module import fail_aws
@@ -33,7 +34,7 @@ def run_info_module():
         workspaces_client = module.client('workspaces', retry_decorator=retry)
         tagging_client = module.client('resourcegroupstaggingapi', retry_decorator=retry) if query.needs_tags(filters) else None
         try:
-            workspaces = query.find_workspaces(workspaces_client, tagging_client, module.region, filters, module.params['concurrent_reads'])
+            workspaces = search.find_workspaces(workspaces_client, tagging_client, module.region, filters, module.params['concurrent_reads'])
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
             fail_aws(module, e, 'Failed to list WorkSpaces in %s' % module.region)
     module.exit_json(changed=False, workspaces=workspaces, count=len(workspaces))

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Pure planning for stopping and starting WorkSpaces: what to change, what is already done, what to skip and why.
 
-Plain functions over snake_case desktop dicts (as returned by ``query.to_desktop`` of
+Plain functions over snake_case desktop dicts (as returned by ``search.to_desktop`` of
 DescribeWorkspaces output). No AWS, no Ansible, no I/O: unit-tested directly.
 
 One state table with a row per action (:data:`STOP_ACTION`, :data:`START_ACTION`); :func:`classify` reads it.
@@ -38,6 +38,10 @@ from __future__ import annotations
 
 import datetime
 import re
+
+# The documented limit of ids per StopWorkspaces, StartWorkspaces, DescribeWorkspaces(WorkspaceIds) and
+# DescribeWorkspacesConnectionStatus request (client.py sends in batches of it; query.py counts calls with it).
+BATCH_SIZE = 25
 
 WORKSPACE_ID_PATTERN = r'^ws-[0-9a-z]{8,63}$'
 _WORKSPACE_ID_RE = re.compile(WORKSPACE_ID_PATTERN)

@@ -1,12 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the fleetops.workspaces project
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The query layer: find desktops in one region by ids, directories, user, bundle, tags, state and connection.
+"""The query layer: which desktops match ids, directories, user, bundle, tags, state and connection.
 
-Shared by ``workspaces_info``, the ``workspaces`` inventory plugin and the ``stop`` role. The shared
+Shared by ``workspaces_info``, the ``workspaces`` inventory plugin and the ``stop`` and ``start`` roles. The shared
 option spec (:data:`FILTER_ARGUMENT_SPEC`) is documented by the doc fragment ``fleetops.workspaces.filters``.
-
-Which calls are made (all through :mod:`client`, so batched, paginated and retried):
+:func:`search.find_workspaces` makes the calls (through :mod:`client`, so batched, paginated and retried); this module
+decides which, and imports nothing of boto3 or amazon.aws, so that the roles' controller-side planner loads it cheaply:
 
 * ``DescribeWorkspaces`` takes one server-side selector only. The one that returns the fewest desktops
   is used: ids (⌈n/25⌉ calls), else one query per directory (with ``UserName`` when a user is given),
@@ -18,15 +18,12 @@ Which calls are made (all through :mod:`client`, so batched, paginated and retri
 * ``DescribeWorkspacesConnectionStatus`` only when connection status is asked for (also by ``connection_states``
   and ``min_idle_minutes``), ⌈M/25⌉ calls for the M desktops left after every other filter.
 
-Everything else here is a plain function over plain dicts, unit-tested without AWS.
+Everything here is a plain function over plain dicts, unit-tested without AWS.
 """
 from __future__ import annotations
 
 import re
 
-from ansible_collections.amazon.aws.plugins.module_utils.transformation import boto3_resource_to_ansible_dict
-
-from ansible_collections.fleetops.workspaces.plugins.module_utils import client as ws_client
 from ansible_collections.fleetops.workspaces.plugins.module_utils import plan as ws_plan
 from ansible_collections.fleetops.workspaces.plugins.module_utils.plan import connection_decision
 from ansible_collections.fleetops.workspaces.plugins.module_utils.plan import connection_facts
@@ -233,7 +230,7 @@ def matches_idle(desktop, min_idle_minutes, now):
 
 def describe_calls(count):
     """DescribeWorkspaces (or ConnectionStatus) calls for ``count`` ids: ⌈count/25⌉."""
-    return -(-count // ws_client.BATCH_SIZE)
+    return -(-count // ws_plan.BATCH_SIZE)
 
 
 def choose_selector(filters, candidate_ids=None, from_tags=False):
@@ -264,79 +261,11 @@ def choose_selector(filters, candidate_ids=None, from_tags=False):
 
 
 # --- desktop dicts (pure) -----------------------------------------------------------------------------------
-def to_desktop(workspace, region):
-    """DescribeWorkspaces entry -> snake_case dict with ``region`` and ``running_mode`` (timestamps as ISO strings)."""
-    desktop = boto3_resource_to_ansible_dict(workspace, transform_tags=False, force_tags=False)
-    desktop['region'] = region
-    desktop['running_mode'] = (desktop.get('workspace_properties') or {}).get('running_mode')
-    return desktop
-
-
 def add_connection_status(desktop, entry, now=None):
     """Add ``connection_state``, ``last_known_user_connection_timestamp`` (ISO 8601 UTC) and ``idle_minutes`` (by
     ``now``, the controller's clock by default): :func:`plan.connection_facts`, each None when unknown."""
     desktop.update(connection_facts(entry, now or utc_now()))
     return desktop
-
-
-# --- the query ----------------------------------------------------------------------------------------------
-def _describe(workspaces_client, selector, filters, concurrency):
-    kind, value = selector
-    if kind == BY_IDS:
-        return ws_client.describe_workspaces_by_ids(workspaces_client, value, concurrency) if value else []
-    if kind == BY_DIRECTORIES:
-        return ws_client.describe_workspaces_in_directories(workspaces_client, value, filters.get('user_name'), concurrency)
-    if kind == BY_BUNDLE:
-        return ws_client.describe_workspaces(workspaces_client, bundle_id=value)
-    return ws_client.describe_workspaces(workspaces_client)
-
-
-def find_workspaces(workspaces_client, tagging_client, region, filters, concurrency=1, now=utc_now):
-    """Return the desktops of one region matching ``filters`` (from :func:`normalize_filters`), sorted by id.
-
-    Both clients must be retry-wrapped (``retry_decorator``); ``tagging_client`` is only used when tags are
-    needed. ``concurrency``: WorkSpaces read requests in flight at once (batches of ids, directories). ``now``: the
-    clock that ``idle_minutes`` and ``min_idle_minutes`` are measured with (read once, after the connection check).
-    botocore errors propagate to the caller.
-    """
-    if matches_nothing(filters):
-        return []
-
-    tags_by_id = None
-    candidate_ids = filters['workspace_ids']
-    if filters['tags']:
-        tags_by_id = ws_client.get_workspace_tags(tagging_client, tag_filters(filters['tags']))
-        if candidate_ids is None:
-            candidate_ids = sorted(tags_by_id)
-        else:
-            candidate_ids = [i for i in candidate_ids if i in tags_by_id]
-        if not candidate_ids:
-            return []
-    candidate_set = None if candidate_ids is None else set(candidate_ids)
-
-    selector = choose_selector(filters, candidate_ids, from_tags=bool(filters['tags']))
-    desktops = {}
-    for workspace in _describe(workspaces_client, selector, filters, concurrency):
-        desktop = to_desktop(workspace, region)
-        if matches_description(desktop, filters, candidate_set):
-            desktops[desktop['workspace_id']] = desktop
-    matching = [desktops[i] for i in sorted(desktops)]
-
-    if matching and tags_by_id is None and needs_tags(filters):
-        tags_by_id = ws_client.get_workspace_tags(tagging_client)
-    if tags_by_id is not None:
-        for desktop in matching:
-            desktop['tags'] = dict(tags_by_id.get(desktop['workspace_id'], {}))
-        matching = [d for d in matching if matches_tags(d, filters)]
-
-    if matching and filters['include_connection_status']:
-        status = ws_client.describe_connection_status(workspaces_client, [d['workspace_id'] for d in matching], concurrency)
-        checked_at = now()
-        for desktop in matching:
-            add_connection_status(desktop, status.get(desktop['workspace_id']), checked_at)
-        matching = [d for d in matching if matches_connection(d, filters['connection_states'])
-                    and matches_idle(d, filters.get('min_idle_minutes'), checked_at)]
-    return matching
 
 
 # --- inventory hostnames (pure) -----------------------------------------------------------------------------

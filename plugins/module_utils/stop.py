@@ -22,7 +22,7 @@ except ImportError:
 from ansible_collections.fleetops.workspaces.plugins.module_utils import client as ws_client
 from ansible_collections.fleetops.workspaces.plugins.module_utils import plan as ws_plan
 from ansible_collections.fleetops.workspaces.plugins.module_utils import results as ws_results
-from ansible_collections.fleetops.workspaces.plugins.module_utils.query import to_desktop
+from ansible_collections.fleetops.workspaces.plugins.module_utils.search import to_desktop
 from ansible_collections.fleetops.workspaces.plugins.module_utils.wait import poll
 
 

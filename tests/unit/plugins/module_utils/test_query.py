@@ -9,6 +9,7 @@ import datetime
 import pytest
 
 from ansible_collections.fleetops.workspaces.plugins.module_utils import query
+from ansible_collections.fleetops.workspaces.plugins.module_utils import search
 from ansible_collections.fleetops.workspaces.plugins.module_utils.info import INFO_ARGUMENT_SPEC
 
 DIR_A = 'd-906732325d'
@@ -201,7 +202,7 @@ def test_to_desktop_snake_cases_and_adds_region_and_running_mode():
         'WorkspaceProperties': {'RunningMode': 'AUTO_STOP', 'RunningModeAutoStopTimeoutInMinutes': 60},
         'DataReplicationSettings': {'RecoverySnapshotTime': datetime.datetime(2025, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)},
     }
-    d = query.to_desktop(raw, 'eu-west-1')
+    d = search.to_desktop(raw, 'eu-west-1')
     assert d['workspace_id'] == 'ws-aaaaaaaa1' and d['user_name'] == 'alice'
     assert d['workspace_properties'] == {'running_mode': 'AUTO_STOP', 'running_mode_auto_stop_timeout_in_minutes': 60}
     assert d['running_mode'] == 'AUTO_STOP'
@@ -325,7 +326,7 @@ def make_fleet():
 
 
 def run(aws, **params):
-    return query.find_workspaces(aws, aws, 'us-east-1', filters(**params))
+    return search.find_workspaces(aws, aws, 'us-east-1', filters(**params))
 
 
 def test_whole_region_with_tags():
