@@ -44,7 +44,9 @@ def ensure(log=print):
         base = subprocess.run([os.path.join(ROOT, 'tools', 'find-python.sh'), PYTHON_VERSION], check=True,
                               capture_output=True, text=True).stdout.strip()
         subprocess.run([base, '-m', 'venv', VENV], check=True)
-    proc = subprocess.run([python, '-m', 'pip', 'install', '-q', '-r', REQUIREMENTS], env=env, capture_output=True, text=True, check=False)
+    # --no-compile: see tools/bootstrap.sh (Python compiles what is imported, on first import).
+    proc = subprocess.run([python, '-m', 'pip', 'install', '-q', '--no-compile', '-r', REQUIREMENTS], env=env, capture_output=True, text=True,
+                          check=False)
     if proc.returncode != 0:
         raise RuntimeError('could not install %s into %s:\n%s' % (REQUIREMENTS, VENV, (proc.stdout + proc.stderr)[-4000:]))
     with open(STAMP, 'w', encoding='utf-8') as handle:
