@@ -140,6 +140,7 @@ cache_timeout: 3600
 
 import datetime
 import difflib
+import functools
 
 try:
     import boto3
@@ -265,7 +266,7 @@ class InventoryModule(AWSInventoryBase):
         denied = []
         for region in regions:
             workspaces_client = self.client('workspaces', region=region, retry_decorator=retry)
-            tagging_client = self.client('resourcegroupstaggingapi', region=region, retry_decorator=retry)
+            tagging_client = ws_client.LazyClient(functools.partial(self.client, 'resourcegroupstaggingapi', region=region, retry_decorator=retry))
             started = described_at()  # before the first call: the oldest a desktop of the region can have been read
             try:
                 found = search.find_workspaces(workspaces_client, tagging_client, region, filters, self.get_option('concurrent_reads'))

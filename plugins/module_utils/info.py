@@ -32,7 +32,7 @@ def run_info_module():
     if not query.matches_nothing(filters):
         retry = ws_client.retry_decorator()
         workspaces_client = module.client('workspaces', retry_decorator=retry)
-        tagging_client = module.client('resourcegroupstaggingapi', retry_decorator=retry) if query.needs_tags(filters) else None
+        tagging_client = ws_client.LazyClient(lambda: module.client('resourcegroupstaggingapi', retry_decorator=retry))
         try:
             workspaces = search.find_workspaces(workspaces_client, tagging_client, module.region, filters, module.params['concurrent_reads'])
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:

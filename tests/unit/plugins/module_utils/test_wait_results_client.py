@@ -9,7 +9,9 @@ import threading
 import pytest
 
 from ansible_collections.fleetops.workspaces.plugins.module_utils import client
+from ansible_collections.fleetops.workspaces.plugins.module_utils import query
 from ansible_collections.fleetops.workspaces.plugins.module_utils import results
+from ansible_collections.fleetops.workspaces.plugins.module_utils import search
 from ansible_collections.fleetops.workspaces.plugins.module_utils.wait import poll
 
 
@@ -30,6 +32,34 @@ class FakeClock:
 def test_chunks_boundaries(n, batches):
     assert [len(c) for c in client.chunks(range(n))] == batches
     assert [x for c in client.chunks(range(n)) for x in c] == list(range(n))
+
+
+def test_lazy_client_is_created_on_first_use_and_only_once():
+    made = []
+
+    def factory():
+        made.append(object())
+        return type('FakeClient', (), {'get_resources': lambda self, **kw: kw})()
+
+    lazy = client.LazyClient(factory)
+    assert made == []  # nothing created until a call needs it
+    assert lazy.get_resources(ResourcesPerPage=100) == {'ResourcesPerPage': 100}
+    assert lazy.get_resources() == {}
+    assert len(made) == 1
+
+
+def test_a_query_that_needs_no_tags_creates_no_tagging_client():
+    """find_workspaces over a region without desktops, tags wanted: no GetResources, so no tagging client."""
+    class EmptyRegion:
+        def describe_workspaces(self, aws_retry=False, **params):
+            return {'Workspaces': []}
+
+    filters, errors = query.normalize_filters({'include_tags': True})
+    assert errors == [] and query.needs_tags(filters)
+    made = []
+    tagging = client.LazyClient(lambda: made.append('tagging'))
+    assert search.find_workspaces(EmptyRegion(), tagging, 'us-east-1', filters) == []
+    assert made == []
 
 
 def test_workspace_id_from_arn():
