@@ -8,11 +8,12 @@
 #
 # Independent stages run in two lanes at once (the machine has two cores, and both lanes keep them busy: a second run
 # takes ≈ 800-930 CPU-seconds in ≈ 410-480 s, the integration stage alone ≈ 600-700): lane 1 = integration (pytest);
-# lane 2 = ansible-test integration, sanity, units, lint, docs lint, bench-quick. Each stage writes its output to tests/output/stages/<stage>.log, printed when the
-# stage fails. Every stage runs even after a failure (FAIL_FAST=1 stops at the first one); any failed stage, pytest's
-# exit 5 (nothing collected) included, makes the run exit non-zero. The run ends with a table of the stages' times and
-# the line `stages: N passed, M failed`. The table shows each stage's wall-clock seconds and CPU seconds (its processes, user +
-# system): on two cores the CPU total over two is the least the run can take.
+# lane 2 = ansible-test integration, sanity, units, lint, docs lint, bench-quick. Each stage writes its output to
+# tests/output/stages/<stage>.log, printed when the stage fails. Every stage runs even after a failure (FAIL_FAST=1
+# stops at the first one); any failed stage, pytest's exit 5 (nothing collected) included, makes the run exit non-zero.
+# The run ends with a table of the stages' times and the line `stages: N passed, M failed`. The table shows each stage's
+# wall-clock seconds and CPU seconds (its processes, user + system): on two cores the CPU total over two is the least
+# the run can take.
 #
 # Environment: JOBS=1 runs the lanes one after the other; PYTEST_WORKERS (default 4: the tests partly wait on the emulator's
 # simulated delays and on retry backoff, so 4 workers on 2 cores measured 408 s against 646 s with 2) sets the integration
